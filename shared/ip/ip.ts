@@ -66,7 +66,9 @@ export function parseCIDR(text: string): ParseResult<IPRange & { prefixLength: n
   if (!ip) return { ok: false, error: `"${text}": "${s.slice(0, slash)}" is not an IP address` };
   const lenText = s.slice(slash + 1);
   const bits = familyBits(ip.family);
-  if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > bits) {
+  // No sign, no leading zeros ("/024"): Go's netip.ParsePrefix and Kubernetes' strict CIDR
+  // validation refuse them, and so does herald.
+  if (!/^(0|[1-9]\d{0,2})$/.test(lenText) || Number(lenText) > bits) {
     return { ok: false, error: `"${text}": prefix length must be 0..${bits}` };
   }
   const prefixLength = Number(lenText);
@@ -83,6 +85,9 @@ export function parseCIDR(text: string): ParseResult<IPRange & { prefixLength: n
 /** The range covered by the prefix of `ip` of length `prefixLength` (host bits ignored). */
 export function prefixRange(ip: IP, prefixLength: number): IPRange {
   const bits = familyBits(ip.family);
+  if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > bits) {
+    throw new RangeError(`prefix length ${prefixLength} is outside 0..${bits} for IPv${ip.family}`);
+  }
   const hostBits = BigInt(bits - prefixLength);
   const hostMask = (1n << hostBits) - 1n;
   const first = ip.value & ~hostMask & maxValue(ip.family);
@@ -153,4 +158,78 @@ export function isBuggyIPv4(ip: IP): boolean {
   if (ip.family !== 4) return false;
   const last = ip.value & 0xffn;
   return last === 0n || last === 0xffn;
+}
+
+/** The address after `ip`, or undefined after the family's last address. */
+export function nextAddress(ip: IP): IP | undefined {
+  return ip.value >= maxValue(ip.family) ? undefined : { family: ip.family, value: ip.value + 1n };
+}
+
+/** The address before `ip`, or undefined before the family's first address. */
+export function previousAddress(ip: IP): IP | undefined {
+  return ip.value <= 0n ? undefined : { family: ip.family, value: ip.value - 1n };
+}
+
+/** Orders ranges IPv4 first, then by first address, then by last address. */
+export function compareRanges(a: IPRange, b: IPRange): number {
+  if (a.family !== b.family) return a.family - b.family;
+  if (a.first !== b.first) return a.first < b.first ? -1 : 1;
+  if (a.last !== b.last) return a.last < b.last ? -1 : 1;
+  return 0;
+}
+
+/** `a` without the addresses of `b`: zero, one or two ranges, in address order. */
+export function subtractRange(a: IPRange, b: IPRange): IPRange[] {
+  const overlap = rangeIntersection(a, b);
+  if (!overlap) return [a];
+  const out: IPRange[] = [];
+  if (a.first < overlap.first) out.push({ family: a.family, first: a.first, last: overlap.first - 1n });
+  if (overlap.last < a.last) out.push({ family: a.family, first: overlap.last + 1n, last: a.last });
+  return out;
+}
+
+/** `r` without the addresses of every range in `cut`, in address order. */
+export function subtractRanges(r: IPRange, cut: readonly IPRange[]): IPRange[] {
+  let pieces: IPRange[] = [r];
+  for (const c of cut) {
+    if (pieces.length === 0) break;
+    pieces = pieces.flatMap((p) => subtractRange(p, c));
+  }
+  return pieces.sort(compareRanges);
+}
+
+export type CIDRBlock = IPRange & { readonly prefixLength: number };
+
+/**
+ * The fewest CIDR blocks that together cover exactly `r`, in address order: each block
+ * is the largest one aligned at the current address that does not run past the end.
+ * At most 2 × (family bits) blocks, so an IPv6 range of any size is cheap.
+ */
+export function rangeToCIDRs(r: IPRange): CIDRBlock[] {
+  const bits = familyBits(r.family);
+  const out: CIDRBlock[] = [];
+  let cur = r.first;
+  for (;;) {
+    let hostBits = 0;
+    while (hostBits < bits && ((cur >> BigInt(hostBits)) & 1n) === 0n) hostBits++;
+    while (cur + (1n << BigInt(hostBits)) - 1n > r.last) hostBits--;
+    const last = cur + (1n << BigInt(hostBits)) - 1n;
+    out.push({ family: r.family, first: cur, last, prefixLength: bits - hostBits });
+    if (last >= r.last) return out;
+    cur = last + 1n;
+  }
+}
+
+/** `192.0.2.0/24` text of a block. */
+export function formatCIDR(block: { family: Family; first: bigint; prefixLength: number }): string {
+  return `${formatIP({ family: block.family, value: block.first })}/${block.prefixLength}`;
+}
+
+/**
+ * IPv4-mapped IPv6 addresses, ::ffff:0:0/96 (RFC 4291 §2.5.5.2). They name IPv4 hosts and
+ * never appear on an IPv6 wire; Go's net.ParseIP turns them into IPv4 while herald keeps
+ * them IPv6, so pools refuse them rather than silently disagree with MetalLB.
+ */
+export function isIPv4Mapped(ip: IP): boolean {
+  return ip.family === 6 && ip.value >> 32n === 0xffffn;
 }
