@@ -23,7 +23,12 @@ export interface StatusBody {
   message?: string;
   reason?: string;
   code?: number;
-  details?: { name?: string; kind?: string; causes?: { type?: string; message?: string; field?: string }[] };
+  details?: {
+    name?: string;
+    kind?: string;
+    retryAfterSeconds?: number;
+    causes?: { type?: string; reason?: string; message?: string; field?: string }[];
+  };
 }
 
 export class ApiError extends Error {

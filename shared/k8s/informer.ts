@@ -150,29 +150,29 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
       }
       stats.watches++;
       const timeout = Math.round(tMin + (tMax - tMin) * rand());
-      let guard: TimerHandle | undefined;
-      let ctl: AbortController | undefined;
+      // done may run before watch() returns (a refused watch), hence the holder.
+      const w: { ctl?: AbortController; guard?: TimerHandle } = {};
       const wrappedDone = (err: unknown): void => {
-        guard?.cancel();
-        if (ctl) activeWatches.delete(ctl);
+        w.guard?.cancel();
+        if (w.ctl) activeWatches.delete(w.ctl);
         done(err);
       };
       const wrappedCallback = (phase: string, apiObj: unknown, watchObj?: unknown): void => {
         backoff.reset();
         callback(phase, apiObj, watchObj);
       };
-      ctl = await client.watch.watch(
+      const ctl = await client.watch.watch(
         wpath,
         { ...query, allowWatchBookmarks: true, timeoutSeconds: timeout },
         wrappedCallback,
         wrappedDone,
       );
+      w.ctl = ctl;
       if (!ctl.signal.aborted) {
         activeWatches.add(ctl);
-        const c = ctl;
-        guard = clock.setTimeout(() => {
+        w.guard = clock.setTimeout(() => {
           log.warn({ timeoutSeconds: timeout }, 'watch outlived its timeout; aborting it');
-          c.abort();
+          ctl.abort();
         }, (timeout + 30) * 1000);
       }
       if (stopped) ctl.abort();

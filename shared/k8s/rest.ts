@@ -92,7 +92,7 @@ export function createRestClient(kc: KubeConfig, o: RestClientOptions = {}): Res
           }
           if (status >= 200 && status < 300) return resolve(parsed as T);
           const sb = (parsed && typeof parsed === 'object' ? parsed : undefined) as StatusBody | undefined;
-          const ra = Number(res.headers['retry-after']);
+          const ra = Number(res.headers['retry-after'] ?? sb?.details?.retryAfterSeconds);
           reject(
             new ApiError(
               codeForStatus(status, sb?.reason),

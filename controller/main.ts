@@ -1,0 +1,100 @@
+// `herald controller`: flags, wiring, leader election, shutdown. The work itself is
+// behind startController (start.ts).
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { heraldResource, NAMESPACES, SERVICES } from '../shared/k8s/resources.js';
+import type { IPAddressPool } from '../shared/api/types.js';
+import { aborted, shutdownSignal, startRuntime } from '../shared/k8s/bootstrap.js';
+import { createEventRecorder } from '../shared/k8s/events.js';
+import type { K8sObject } from '../shared/k8s/informer.js';
+import { LeaderElector } from '../shared/k8s/leader.js';
+import { createLeaseClient } from '../shared/k8s/lease.js';
+import { createServiceWriter, createStatusWriter } from '../shared/k8s/writers.js';
+import { parseClientFlags, type FlagSpec } from '../shared/flags.js';
+import { startController, type RunningController } from './start.js';
+
+export const CONTROLLER_FLAGS: FlagSpec = {
+  command: 'controller',
+  summary: 'Assigns IPs from IPAddressPools to LoadBalancer Services. Run two replicas: one leads (Lease "herald-controller").',
+  defaultMetricsAddr: ':7472',
+  extra: {
+    'lease-name': { type: 'string', arg: 'NAME', help: 'Lease used for leader election', default: 'herald-controller' },
+    'pod-name': { type: 'string', arg: 'NAME', help: 'this replica, in the Lease holder identity (default: hostname)', env: 'POD_NAME' },
+  },
+};
+
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseClientFlags(args, process.env, CONTROLLER_FLAGS);
+  if (parsed.kind === 'help') {
+    console.log(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    console.error(parsed.message);
+    return 2;
+  }
+  const { flags, extra } = parsed;
+  let rt;
+  try {
+    rt = await startRuntime({ flags, component: 'controller' });
+  } catch (err) {
+    console.error(`controller: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  const { log, client, clock } = rt;
+  const stop = shutdownSignal(log);
+
+  const informers = {
+    services: rt.informer<K8sObject>({ resource: SERVICES }),
+    pools: rt.informer<IPAddressPool>({ resource: heraldResource('IPAddressPool'), namespace: flags.namespace }),
+    namespaces: rt.informer<K8sObject>({ resource: NAMESPACES }),
+  };
+  const events = createEventRecorder({ rest: client.rest, component: 'herald-controller', clock, logger: log });
+  const leaderGauge = rt.metrics.gauge({ name: 'controller_leader', help: '1 while this replica is the leader' });
+  leaderGauge.set(0);
+
+  let running: RunningController | undefined;
+  let elector: LeaderElector | undefined;
+  if (await rt.waitForSync(stop.signal)) {
+    log.info('informers synced');
+    const identity = `${String(extra['pod-name'] ?? hostname())}_${randomBytes(4).toString('hex')}`;
+    elector = new LeaderElector({
+      leases: createLeaseClient(client.rest, { timeoutMs: 5_000 }),
+      namespace: flags.namespace,
+      name: String(extra['lease-name']),
+      identity,
+      clock,
+      logger: log,
+      onStartedLeading: async () => {
+        leaderGauge.set(1);
+        running = await startController({
+          log,
+          clock,
+          namespace: flags.namespace,
+          lbClass: flags.lbClass,
+          informers,
+          services: createServiceWriter(client.rest),
+          status: createStatusWriter(client.rest),
+          events,
+          metrics: rt.metrics,
+          client,
+        });
+      },
+      onStoppedLeading: async () => {
+        leaderGauge.set(0);
+        const r = running;
+        running = undefined;
+        await r?.stop();
+      },
+    });
+    elector.start();
+    await aborted(stop.signal);
+  }
+
+  await elector?.stop();
+  await events.close();
+  await rt.close();
+  stop.dispose();
+  log.info('stopped');
+  return 0;
+}

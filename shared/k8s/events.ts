@@ -1,0 +1,145 @@
+// Kubernetes Events (core/v1, what `kubectl describe` shows) about herald's work:
+// IPAllocated, AllocationFailed, nodeAssigned… Recording never throws and never blocks
+// the caller: the write happens in the background, one at a time, deduplicated and
+// rate-limited by the EventCorrelator. A lost event is logged, never retried forever.
+import { silentLogger, type Logger } from '../log.js';
+import { realClock, type Clock } from './clock.js';
+import { isNotFound, toApiError } from './errors.js';
+import { EventCorrelator, type CorrelatorOptions, type EventInput, type EventType, type ObjectReference } from './event-correlator.js';
+import type { K8sObject } from './informer.js';
+import { CORE_EVENTS, collectionPath, objectPath } from './resources.js';
+import { MERGE_PATCH, type RestClient } from './rest.js';
+import { withRetry } from './retry.js';
+
+export type { EventType, ObjectReference } from './event-correlator.js';
+
+export interface EventRecorder {
+  event(obj: K8sObject | ObjectReference, type: EventType, reason: string, message: string): void;
+}
+
+export interface EventRecorderOptions {
+  rest: RestClient;
+  /** source.component / reportingComponent, e.g. "herald-controller". */
+  component: string;
+  /** source.host (the node, for the speaker) and reportingInstance. */
+  host?: string;
+  clock?: Clock;
+  logger?: Logger;
+  correlator?: CorrelatorOptions;
+  /** Pending writes beyond this are dropped (and logged) rather than queued. Default 1000. */
+  maxPending?: number;
+}
+
+export interface RunningEventRecorder extends EventRecorder {
+  /** Resolves when every event recorded so far has been written or given up on. */
+  flush(): Promise<void>;
+  /** Drops nothing already queued; stops accepting new events. */
+  close(): Promise<void>;
+}
+
+export function referenceOf(obj: K8sObject | ObjectReference): ObjectReference {
+  if ('metadata' in obj && obj.metadata) {
+    const m = obj.metadata;
+    return {
+      ...(obj.apiVersion ? { apiVersion: obj.apiVersion } : {}),
+      ...(obj.kind ? { kind: obj.kind } : {}),
+      ...(m.namespace ? { namespace: m.namespace } : {}),
+      name: m.name ?? '',
+      ...(m.uid ? { uid: m.uid } : {}),
+      ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+    };
+  }
+  return obj as ObjectReference;
+}
+
+/** core/v1 MicroTime/Time for an event: RFC 3339, seconds precision (metav1.Time). */
+function timeString(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export function createEventRecorder(o: EventRecorderOptions): RunningEventRecorder {
+  const clock = o.clock ?? realClock;
+  const log = o.logger ?? silentLogger();
+  const correlator = new EventCorrelator(o.correlator);
+  const maxPending = o.maxPending ?? 1000;
+  let pending = 0;
+  let closed = false;
+  let chain: Promise<void> = Promise.resolve();
+
+  const write = async (input: EventInput): Promise<void> => {
+    const now = clock.now();
+    const d = correlator.observe(input, now);
+    if (d.action === 'drop') {
+      log.debug({ reason: input.reason, object: input.involved.name }, 'event dropped by rate limit');
+      return;
+    }
+    // Events for cluster-scoped objects (Nodes) go to "default", as client-go puts them.
+    const ns = input.involved.namespace || 'default';
+    const retry = { clock, maxAttempts: 3 };
+    if (d.action === 'patch') {
+      try {
+        await withRetry(
+          () =>
+            o.rest.request('PATCH', objectPath(CORE_EVENTS, ns, d.name), {
+              body: { count: d.count, lastTimestamp: timeString(now) },
+              contentType: MERGE_PATCH,
+            }),
+          retry,
+        );
+        return;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        // Expired (events live an hour) or deleted: start a new one.
+        correlator.forget(input);
+        const again = correlator.observe(input, now);
+        if (again.action !== 'create') return;
+        await create(again.name, 1, now, now);
+        return;
+      }
+    }
+    await create(d.name, 1, d.firstTimestamp, now);
+
+    async function create(name: string, count: number, first: number, last: number): Promise<void> {
+      const body = {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace: ns },
+        involvedObject: input.involved,
+        reason: input.reason,
+        message: input.message,
+        type: input.type,
+        count,
+        firstTimestamp: timeString(first),
+        lastTimestamp: timeString(last),
+        source: { component: input.source.component, ...(input.source.host ? { host: input.source.host } : {}) },
+        reportingComponent: input.source.component,
+        reportingInstance: input.source.host ?? '',
+      };
+      await withRetry(() => o.rest.request('POST', collectionPath(CORE_EVENTS, ns), { body }), retry);
+    }
+  };
+
+  return {
+    event: (obj, type, reason, message) => {
+      if (closed) return;
+      if (pending >= maxPending) {
+        log.warn({ reason }, 'too many events waiting to be written; dropping one');
+        return;
+      }
+      const input: EventInput = { involved: referenceOf(obj), type, reason, message, source: { component: o.component, ...(o.host ? { host: o.host } : {}) } };
+      pending++;
+      chain = chain
+        .then(() => write(input))
+        .catch((err: unknown) => {
+          const e = toApiError(err);
+          log.warn({ err: e, code: e.code, reason, object: input.involved.name }, 'writing event failed');
+        })
+        .finally(() => void pending--);
+    },
+    flush: () => chain,
+    close: async () => {
+      closed = true;
+      await chain;
+    },
+  };
+}
