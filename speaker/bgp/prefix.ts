@@ -1,0 +1,100 @@
+// Addresses and NLRI prefixes on the wire (RFC 4271 §4.3, RFC 4760 §5). Text <-> value
+// goes through shared/ip (ip-address); this module only moves octets.
+import { familyBits, formatIP, parseCIDR, parseIP, type Family } from '../../shared/ip/ip.js';
+import { BGPEncodeError } from './errors.js';
+import type { Fault, Reader } from './reader.js';
+import type { Writer } from './writer.js';
+
+/** An IP prefix in canonical text, host bits zero: `{ family: 6, prefix: '2001:db8::', length: 32 }`. */
+export interface Prefix {
+  readonly family: Family;
+  readonly prefix: string;
+  readonly length: number;
+}
+
+/** `192.0.2.0/24` -> Prefix; host bits must be zero. Throws BGPEncodeError on bad text. */
+export function toPrefix(cidr: string): Prefix {
+  const r = parseCIDR(cidr);
+  if (!r.ok) throw new BGPEncodeError(r.error);
+  return { family: r.value.family, prefix: formatIP({ family: r.value.family, value: r.value.first }), length: r.value.prefixLength };
+}
+
+/** `192.0.2.0/24`. */
+export function prefixText(p: Prefix): string {
+  return `${p.prefix}/${p.length}`;
+}
+
+function bytesToBigInt(b: Buffer): bigint {
+  let v = 0n;
+  for (const octet of b) v = (v << 8n) | BigInt(octet);
+  return v;
+}
+
+/** Reads a 4- or 16-octet address as canonical text. */
+export function readAddress(r: Reader, family: Family, what: string): string {
+  if (family === 4) return formatIP({ family: 4, value: BigInt(r.u32(what)) });
+  return formatIP({ family: 6, value: bytesToBigInt(r.bytes(16, what)) });
+}
+
+/** The value of an address of the given family; BGPEncodeError when the text is not one. */
+export function addressValue(text: string, family: Family): bigint {
+  const ip = parseIP(text);
+  if (!ip || ip.family !== family) throw new BGPEncodeError(`"${text}" is not an IPv${family} address`);
+  return ip.value;
+}
+
+export function writeAddress(w: Writer, text: string, family: Family): void {
+  const v = addressValue(text, family);
+  if (family === 4) {
+    w.u32(Number(v));
+    return;
+  }
+  for (let shift = 120n; shift >= 0n; shift -= 8n) w.u8(Number((v >> shift) & 0xffn));
+}
+
+/** Octets a prefix takes on the wire: its length octet plus ceil(length / 8). */
+export function prefixWireLength(p: Prefix): number {
+  return 1 + ((p.length + 7) >> 3);
+}
+
+/**
+ * Reads prefixes until the cursor is empty. A length beyond the family's width or a
+ * prefix running past the field is a syntax error the caller's fault describes
+ * (RFC 7606 §5.3: no treat-as-withdraw is possible then). Trailing host bits are
+ * ignored, as RFC 4271 §4.3 allows, so the text is canonical.
+ */
+export function readPrefixes(r: Reader, family: Family, fault: Fault): Prefix[] {
+  const bits = familyBits(family);
+  const out: Prefix[] = [];
+  while (r.remaining > 0) {
+    const length = r.u8('prefix length');
+    if (length > bits) throw fault(`prefix length ${length} exceeds ${bits}`);
+    const n = (length + 7) >> 3;
+    if (r.remaining < n) throw fault(`prefix /${length} needs ${n} octets, ${r.remaining} left`);
+    const octets = r.bytes(n);
+    let value: bigint;
+    if (family === 4) {
+      let v = 0;
+      for (let i = 0; i < 4; i++) v = v * 256 + (i < n ? (octets[i] as number) : 0);
+      value = BigInt(v);
+    } else {
+      value = bytesToBigInt(octets) << BigInt(128 - n * 8);
+    }
+    const hostBits = BigInt(bits - length);
+    value = (value >> hostBits) << hostBits;
+    out.push({ family, prefix: formatIP({ family, value }), length });
+  }
+  return out;
+}
+
+export function writePrefix(w: Writer, p: Prefix): void {
+  const bits = familyBits(p.family);
+  if (!Number.isInteger(p.length) || p.length < 0 || p.length > bits) {
+    throw new BGPEncodeError(`prefix length ${p.length} is not 0..${bits}`);
+  }
+  const hostBits = BigInt(bits - p.length);
+  const v = (addressValue(p.prefix, p.family) >> hostBits) << hostBits;
+  w.u8(p.length);
+  const n = (p.length + 7) >> 3;
+  for (let i = 0; i < n; i++) w.u8(Number((v >> BigInt(bits - 8 - i * 8)) & 0xffn));
+}
