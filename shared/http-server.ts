@@ -130,8 +130,9 @@ export async function startMonitoringServer(o: MonitoringServerOptions): Promise
   };
 }
 
+/** Port 0 twice means two ephemeral ports, hence two servers. */
 function sameAddr(a: ListenAddr | null, b: ListenAddr | null): boolean {
-  return a !== null && b !== null && a.host === b.host && a.port === b.port;
+  return a !== null && b !== null && a.port !== 0 && a.host === b.host && a.port === b.port;
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {

@@ -107,7 +107,8 @@ export class LeaderElector {
   private async tick(): Promise<void> {
     if (!this.running) return;
     if (!this.leading) {
-      if (await this.tryAcquireOrRenew()) {
+      // Bounded too: a request that never answers must not end the candidacy.
+      if ((await this.attempt(this.renewDeadlineMs)) === true) {
         if (!this.running) {
           // stop() came while we were acquiring: hand the Lease straight back.
           await this.release();
@@ -131,11 +132,7 @@ export class LeaderElector {
     // Leading: renew, but never believe we lead past the renew deadline, however long
     // the request hangs.
     const deadline = this.lastRenew + this.renewDeadlineMs;
-    const remaining = deadline - this.clock.now();
-    let expiry: TimerHandle | undefined;
-    const timedOut = new Promise<'timeout'>((r) => (expiry = this.clock.setTimeout(() => r('timeout'), Math.max(0, remaining))));
-    const result = await Promise.race([this.tryAcquireOrRenew(), timedOut]);
-    expiry?.cancel();
+    const result = await this.attempt(deadline - this.clock.now());
     if (!this.running) return;
     if (result === true) {
       this.lastRenew = this.clock.now();
@@ -174,6 +171,16 @@ export class LeaderElector {
       this.holder = holder;
       if (holder !== this.o.identity) this.log.info({ leader: holder ?? null }, 'leader election: new leader observed');
       this.o.onNewLeader?.(holder);
+    }
+  }
+
+  private async attempt(timeoutMs: number): Promise<boolean | 'timeout'> {
+    let expiry: TimerHandle | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (expiry = this.clock.setTimeout(() => r('timeout'), Math.max(0, timeoutMs))));
+    try {
+      return await Promise.race([this.tryAcquireOrRenew(), timedOut]);
+    } finally {
+      expiry?.cancel();
     }
   }
 
