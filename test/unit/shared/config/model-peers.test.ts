@@ -156,6 +156,7 @@ describe('config model: BGPPeer', () => {
       ['VRF with a slash', { vrf: 'red/blue' }, 'spec.vrf', /interface name/],
       ['VRF too long', { vrf: 'v'.repeat(16) }, 'spec.vrf', /1 to 15 bytes/],
       ['bad node selector', { nodeSelectors: [{ matchExpressions: [{ key: 'zone', operator: 'Exists', values: ['a'] }] }] }, 'spec.nodeSelectors[0].matchExpressions[0].values', /no values/],
+      ['VRF not a string', { vrf: 7 }, 'spec.vrf', /must be a string/],
       ['graceful restart not a boolean', { enableGracefulRestart: 'true' }, 'spec.enableGracefulRestart', /true or false/],
     ];
     for (const [name, spec, field, why] of bad) {

@@ -41,6 +41,7 @@ describe('shared/config/selector-rules', () => {
       [{ matchExpressions: [{ key: '', operator: 'Exists' }] }, 'matchExpressions[0].key', /non-empty/],
       [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['ok', 'no way'] }] }, 'matchExpressions[0].values[1]', /label value/],
       [{ matchExpressions: [null] }, 'matchExpressions[0]', /must be an object/],
+      [{ matchExpressions: [{ key: 'zone', operator: 'In', values: 'a' }] }, 'matchExpressions[0].values', /list of strings/],
     ];
     for (const [s, field, why] of invalid) {
       it(`rejects ${JSON.stringify(s)}`, () => {
