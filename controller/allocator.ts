@@ -50,6 +50,9 @@ interface IPUse {
   holders: Map<string, Holder>;
 }
 
+/** A decision: the addresses to hold, or why there are none. */
+type Outcome = { ips: IP[]; pool: string } | { failure: AllocationFailure };
+
 interface Holding {
   holder: Holder;
   ips: IP[];
@@ -74,16 +77,23 @@ function toHolder(desc: ServiceDesc): Holder {
   return { key: desc.key, ports: desc.ports, sharingKey: desc.sharingKey ?? '', backendKey: desc.backendKey };
 }
 
+function refuse(reason: AllocationFailure['reason'], message: string): { failure: AllocationFailure } {
+  return { failure: { reason, message } };
+}
+
+function listed(dropped: readonly DroppedIP[], ip: IP): boolean {
+  return dropped.some((d) => d.ip.family === ip.family && d.ip.value === ip.value);
+}
+
 function sameSet(a: readonly IP[], b: readonly IP[]): boolean {
   return a.length === b.length && a.every((x) => b.some((y) => y.family === x.family && y.value === x.value));
 }
 
+/** Puts a pair in the order of the Service's families (primary first). */
 function orderByFamilies(ips: IP[], families: readonly Family[]): IP[] {
-  const rank = (f: Family): number => {
-    const i = families.indexOf(f);
-    return i < 0 ? 2 : i;
-  };
-  return ips.sort((a, b) => rank(a.family) - rank(b.family));
+  const [a, b] = ips;
+  if (a && b && families.indexOf(a.family) !== 0 && families.indexOf(b.family) === 0) ips.reverse();
+  return ips;
 }
 
 function list(names: readonly string[]): string {
@@ -189,14 +199,14 @@ export class Allocator {
         continue;
       }
       let check = this.checkKeep(desc, holder, ip, families);
-      if (!check.ok && check.failure.reason === 'IPNotInPool' && fromPool !== undefined) {
+      if ('failure' in check && check.failure.reason === 'IPNotInPool' && fromPool !== undefined) {
         const ps = this.pools.get(fromPool);
         if (ps?.frozen && (desc.requestedPool === undefined || desc.requestedPool === fromPool)) {
           this.addPlaceholder(ps, ip);
           check = this.checkKeep(desc, holder, ip, families);
         }
       }
-      if (!check.ok) {
+      if ('failure' in check) {
         dropped.push({ ip, ...check.failure });
         continue;
       }
@@ -228,21 +238,33 @@ export class Allocator {
     }
     this.releaseKey(desc.key);
     const dropped: DroppedIP[] = [];
-    const fail = (f: AllocationFailure): AssignResult => {
-      for (const ip of candidates) {
-        if (!dropped.some((d) => d.ip.family === ip.family && d.ip.value === ip.value)) dropped.push({ ip, ...f });
-      }
-      return { ok: false, ...f, dropped };
-    };
+    const outcome = this.decide(desc, holder, candidates, dropped);
+    if ('failure' in outcome) {
+      for (const ip of candidates) if (!listed(dropped, ip)) dropped.push({ ip, ...outcome.failure });
+      return { ok: false, ...outcome.failure, dropped };
+    }
+    const ips = orderByFamilies(outcome.ips, desc.families);
+    for (const ip of candidates) {
+      if (ips.some((x) => x.family === ip.family && x.value === ip.value) || listed(dropped, ip)) continue;
+      dropped.push({ ip, reason: 'RequestChanged', message: `${desc.key} now holds ${ips.map(formatIP).join(', ')}` });
+    }
+    this.hold(holder, ips, outcome.pool);
+    return { ok: true, ips, pool: outcome.pool, changed: !sameSet(ips, current), dropped };
+  }
 
+  /**
+   * The addresses the Service should hold, given what it held (`candidates`); records
+   * in `dropped` each candidate it may not keep and why.
+   */
+  private decide(desc: ServiceDesc, holder: Holder, candidates: readonly IP[], dropped: DroppedIP[]): Outcome {
     const wanted = this.wantedFamilies(desc);
-    if ('failure' in wanted) return fail(wanted.failure);
+    if ('failure' in wanted) return wanted;
 
     const kept: IP[] = [];
     let pool: string | undefined;
     for (const ip of candidates) {
       const check = this.checkKeep(desc, holder, ip, wanted.families);
-      if (!check.ok) dropped.push({ ip, ...check.failure });
+      if ('failure' in check) dropped.push({ ip, ...check.failure });
       else if (pool !== undefined && check.pool !== pool) {
         dropped.push({ ip, reason: 'IPsInDifferentPools', message: `${formatIP(ip)} is in pool "${check.pool}", ${formatIP(kept[0] as IP)} in "${pool}"` });
       } else {
@@ -251,46 +273,31 @@ export class Allocator {
       }
     }
     const missing = wanted.families.filter((f) => !kept.some((k) => k.family === f));
-
-    const succeed = (ips: IP[], poolName: string): AssignResult => {
-      orderByFamilies(ips, desc.families);
-      for (const ip of candidates) {
-        const gone = !ips.some((x) => x.family === ip.family && x.value === ip.value);
-        if (gone && !dropped.some((d) => d.ip.family === ip.family && d.ip.value === ip.value)) {
-          dropped.push({ ip, reason: 'RequestChanged', message: `${desc.key} now holds ${ips.map(formatIP).join(', ')}` });
-        }
-      }
-      this.hold(holder, ips, poolName);
-      return { ok: true, ips, pool: poolName, changed: !sameSet(ips, current), dropped };
-    };
-
-    if (missing.length === 0 && pool !== undefined) return succeed(kept, pool);
+    if (pool !== undefined && missing.length === 0) return { ips: kept, pool };
 
     if (desc.requestedIPs.length > 0) {
       const r = this.takeRequested(desc, holder, missing, pool);
-      return 'failure' in r ? fail(r.failure) : succeed([...kept, ...r.ips], r.pool);
+      return 'failure' in r ? r : { ips: [...kept, ...r.ips], pool: r.pool };
     }
+    if (pool === undefined) return this.allocateFresh(desc, holder, wanted.families);
 
-    if (pool !== undefined) {
-      // Top-up: the missing family from the pool of the address already held.
-      const ps = this.pools.get(pool) as PoolState;
-      const extra = ps.frozen ? undefined : this.pick(ps, missing[0] as Family, holder);
-      if (extra !== undefined) return succeed([...kept, extra], pool);
-      if (desc.familyPolicy !== 'RequireDualStack') return succeed(kept, pool);
-      const fresh = this.allocateFresh(desc, holder, wanted.families);
-      if ('failure' in fresh) return fail(fresh.failure);
-      for (const ip of kept) {
-        dropped.push({
-          ip,
-          reason: 'DualStackUnavailable',
-          message: `pool "${pool}" has no free ${familyName(missing[0] as Family)} address to pair with ${formatIP(ip)} (RequireDualStack)`,
-        });
-      }
-      return succeed(fresh.ips, fresh.pool);
-    }
-
+    // Top-up: the missing family from the pool of the address already held.
+    const ps = this.pools.get(pool) as PoolState;
+    const gap = missing[0] as Family;
+    const extra = ps.frozen ? undefined : this.pick(ps, gap, holder);
+    if (extra !== undefined) return { ips: [...kept, extra], pool };
+    if (desc.familyPolicy !== 'RequireDualStack') return { ips: kept, pool };
+    // RequireDualStack: a lone address is no valid state; take a pair elsewhere.
     const fresh = this.allocateFresh(desc, holder, wanted.families);
-    return 'failure' in fresh ? fail(fresh.failure) : succeed(fresh.ips, fresh.pool);
+    if ('failure' in fresh) return fresh;
+    for (const ip of kept) {
+      dropped.push({
+        ip,
+        reason: 'DualStackUnavailable',
+        message: `pool "${pool}" has no free ${familyName(gap)} address to pair with ${formatIP(ip)} (RequireDualStack)`,
+      });
+    }
+    return fresh;
   }
 
   /** Frees everything the Service holds; returns the IPs it held. */
@@ -377,25 +384,23 @@ export class Allocator {
     holder: Holder,
     ip: IP,
     families: readonly Family[],
-  ): { ok: true; pool: string } | { ok: false; failure: AllocationFailure } {
-    const text = formatIP(ip);
-    const no = (reason: AllocationFailure['reason'], message: string) => ({ ok: false as const, failure: { reason, message } });
+  ): { pool: string } | { failure: AllocationFailure } {
     if (!families.includes(ip.family)) {
-      return no('RequestChanged', `${desc.key} no longer asks for an ${familyName(ip.family)} address (ipFamilies/ipFamilyPolicy)`);
+      return refuse('RequestChanged', `${desc.key} no longer asks for an ${familyName(ip.family)} address (ipFamilies/ipFamilyPolicy)`);
     }
     if (desc.requestedIPs.length > 0 && !desc.requestedIPs.some((r) => r.family === ip.family && r.value === ip.value)) {
-      return no('RequestChanged', `${desc.key} now requests ${desc.requestedIPs.map(formatIP).join(', ')} instead of ${text}`);
+      return refuse('RequestChanged', `${desc.key} now requests ${desc.requestedIPs.map(formatIP).join(', ')} instead of ${formatIP(ip)}`);
     }
     const ps = this.locate(ip);
-    if (!ps) return no('IPNotInPool', `${text} is no longer in any IPAddressPool`);
+    if (!ps) return refuse('IPNotInPool', `${formatIP(ip)} is no longer in any IPAddressPool`);
     if (desc.requestedPool !== undefined && ps.pool.name !== desc.requestedPool) {
-      return no('RequestChanged', `${desc.key} now asks for pool "${desc.requestedPool}"; ${text} is in pool "${ps.pool.name}"`);
+      return refuse('RequestChanged', `${desc.key} now asks for pool "${desc.requestedPool}"; ${formatIP(ip)} is in pool "${ps.pool.name}"`);
     }
-    if (!poolServes(ps.pool, desc)) return no('PoolNotAllowed', whyPoolRefuses(ps.pool, desc));
+    if (!poolServes(ps.pool, desc)) return refuse('PoolNotAllowed', whyPoolRefuses(ps.pool, desc));
     const use = this.useOf(ip);
-    const refusal = use && sharingRefusal(text, use.holders.values(), holder);
-    if (refusal) return { ok: false, failure: refusal };
-    return { ok: true, pool: ps.pool.name };
+    const refusal = use && use.holders.size > 0 ? sharingRefusal(ip, use.holders.values(), holder) : undefined;
+    if (refusal) return { failure: refusal };
+    return { pool: ps.pool.name };
   }
 
   /** Takes the requested IPs of the missing families (all in one pool with `heldPool`). */
@@ -435,7 +440,7 @@ export class Allocator {
         };
       }
       const use = this.useOf(ip);
-      const refusal = use && sharingRefusal(text, use.holders.values(), holder);
+      const refusal = use && sharingRefusal(ip, use.holders.values(), holder);
       if (refusal) return { failure: refusal };
       pool = name;
       ips.push(ip);
@@ -525,7 +530,7 @@ export class Allocator {
       for (const use of this.shared.get(holder.sharingKey) ?? []) {
         if (use.pool !== ps.pool.name || use.ip.family !== family) continue;
         if (best !== undefined && use.ip.value >= best) continue;
-        if (!sharingRefusal(formatIP(use.ip), use.holders.values(), holder)) best = use.ip.value;
+        if (!sharingRefusal(use.ip, use.holders.values(), holder)) best = use.ip.value;
       }
     }
     return best === undefined ? undefined : { family, value: best };
