@@ -86,3 +86,29 @@ describe('import-metallb', () => {
     assert.equal(good.status, 0, good.stderr);
   });
 });
+
+describe('import-metallb output against the config model', () => {
+  it('gives a configuration herald accepts without errors', async () => {
+    const { buildConfig } = await import('../../../../shared/config/model.js');
+    for (const file of ['all-fields.yaml', 'legacy.yaml']) {
+      const { objects } = importMetalLB(fixture(file));
+      const of = <K extends string>(kind: K) => objects.filter((o) => o.kind === kind) as never[];
+      const secrets = (of('Secret') as { stringData?: Record<string, string>; data?: Record<string, string> }[]).map((s) => ({
+        ...s,
+        data: Object.fromEntries(Object.entries(s.stringData ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+      }));
+      const { errors, model } = buildConfig({
+        pools: of('IPAddressPool'),
+        l2Advertisements: of('L2Advertisement'),
+        bgpAdvertisements: of('BGPAdvertisement'),
+        peers: of('BGPPeer'),
+        communities: of('Community'),
+        bfdProfiles: of('BFDProfile'),
+        secrets: secrets as never[],
+        namespace: 'herald-system',
+      });
+      assert.deepEqual(errors, [], file);
+      assert.ok(model.pools.length >= 2, file);
+    }
+  });
+});
