@@ -209,6 +209,17 @@ describe('allocator', () => {
     );
   });
 
+  it('keeps PreferDualStack in the preferred tier; RequireDualStack falls through to a pool with both', () => {
+    const team = (name: string, policy: 'PreferDualStack' | 'RequireDualStack') => svc(name, { ns: 'team', families: [4, 6], policy });
+    runScenario(
+      [pool('pinned', ['192.0.2.0/30'], { namespaces: ['team'] }), pool('plain', ['198.51.100.0/30', '2001:db8::/126'])],
+      [
+        { name: 'matching pool first, one family', assign: team('a', 'PreferDualStack'), want: ['192.0.2.0'], pool: 'pinned' },
+        { name: 'pair from the next tier', assign: team('b', 'RequireDualStack'), want: ['198.51.100.0', '2001:db8::'], pool: 'plain' },
+      ],
+    );
+  });
+
   it('fails RequireDualStack when no pool holds both families', () => {
     runScenario(
       [pool('v4only', ['192.0.2.0/30']), pool('v6only', ['2001:db8:1::/126'])],
