@@ -1,0 +1,483 @@
+// The REST verbs over the store, with kube-apiserver's generic registry semantics
+// (k8s.io/apiserver/pkg/registry/generic/registry/store.go): server-set metadata,
+// optimistic concurrency, status and spec written only through their own endpoints,
+// generation, no-op updates that write nothing, finalizers and deletionTimestamp,
+// generateName, dry run, and namespaces that must exist and empty out when deleted.
+import { randomUUID, randomInt } from 'node:crypto';
+import yaml from 'js-yaml';
+import { serverSideApply } from './apply.js';
+import {
+  alreadyExists,
+  ApiError,
+  badRequest,
+  conflict,
+  fieldError,
+  forbidden,
+  gone,
+  invalid,
+  notFound,
+  unsupportedMediaType,
+  type FieldError,
+  type GroupResource,
+} from './errors.js';
+import { jsonPatch, mergePatch } from './json-patch.js';
+import { clone, deepEqual, isObj, meta, readMeta, specPart, timestamp, type Obj } from './object.js';
+import { apiVersionOf, hasStatus, type Registry, type ResourceDef, type WriteContext } from './registry.js';
+import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import type { Store, Stored } from './store.js';
+import { strategicMergePatch } from './strategic-merge.js';
+import { validateMeta } from './validation.js';
+
+export const PATCH_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+];
+
+export interface WriteResult {
+  code: number;
+  /** Present when the result is in the store. */
+  stored?: Stored;
+  obj: Obj;
+}
+
+export interface ListResult {
+  items: Stored[];
+  rv: number;
+  continue?: string;
+  remaining?: number;
+}
+
+const NAMESPACES = '/namespaces';
+const UNDELETABLE_NAMESPACES = ['default', 'kube-system', 'kube-public'];
+
+export function gr(def: ResourceDef): GroupResource {
+  return { group: def.group, resource: def.plural };
+}
+
+export function isDryRun(q: URLSearchParams, body?: unknown): boolean {
+  const values = [...q.getAll('dryRun')];
+  if (isObj(body) && Array.isArray(body.dryRun)) values.push(...body.dryRun.map(String));
+  for (const v of values) if (v !== 'All' && v !== '') throw badRequest(`Invalid dry run value: ${v}`);
+  return values.includes('All');
+}
+
+class Tx implements WriteContext {
+  private readonly commits: (() => void)[] = [];
+  private readonly rollbacks: (() => void)[] = [];
+  constructor(readonly dryRun: boolean) {}
+  onCommit(fn: () => void): void {
+    this.commits.push(fn);
+  }
+  onRollback(fn: () => void): void {
+    this.rollbacks.push(fn);
+  }
+  commit(): void {
+    this.commits.forEach((f) => f());
+  }
+  rollback(): void {
+    this.rollbacks.forEach((f) => f());
+  }
+}
+
+function encodeContinue(rv: number, key: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: key })).toString('base64url');
+}
+
+function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
+    if (typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+  } catch {
+    // fall through
+  }
+  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+export class Rest {
+  /** Server-side apply: the last configuration each manager applied, per object uid. */
+  private readonly applied = new Map<string, Map<string, Obj>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: Registry,
+    private readonly now: () => Date,
+  ) {}
+
+  /** The object as this API shows it (events.k8s.io sees stored core Events renamed). */
+  json(def: ResourceDef, s: Stored): string {
+    return def.toExternal ? JSON.stringify(def.toExternal(s.obj)) : s.json;
+  }
+
+  external(def: ResourceDef, o: Obj): Obj {
+    return def.toExternal ? def.toExternal(o) : o;
+  }
+
+  get(def: ResourceDef, ns: string | undefined, name: string): Stored {
+    const s = this.store.get(def.bucket, def.namespaced ? ns : undefined, name);
+    if (!s) throw notFound(gr(def), name);
+    return s;
+  }
+
+  list(def: ResourceDef, ns: string | undefined, q: URLSearchParams): ListResult {
+    const labels = parseLabelSelector(q.get('labelSelector'));
+    const fields = parseFieldSelector(q.get('fieldSelector'));
+    const limit = Number(q.get('limit') ?? 0);
+    if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: ${q.get('limit')}`);
+    const bucket = this.store.bucket(def.bucket);
+    const token = q.get('continue');
+    let rv = this.store.revision;
+    let startKey: string | undefined;
+    if (token) {
+      const t = decodeContinue(token);
+      if (t.rv < bucket.compactedRV) {
+        throw gone(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
+      }
+      rv = t.rv;
+      startKey = t.start;
+    }
+    const scope = def.namespaced ? ns : undefined;
+    const matches = (s: Stored): boolean =>
+      (scope === undefined || s.namespace === scope) &&
+      (labels.length === 0 || matchLabels(labels, readMeta(s.obj).labels)) &&
+      (fields.length === 0 || matchFields(fields, this.external(def, s.obj)));
+    const items: Stored[] = [];
+    if (limit === 0 && startKey === undefined) {
+      for (const k of bucket.sortedKeys()) {
+        const s = bucket.objects.get(k) as Stored;
+        if (matches(s)) items.push(s);
+      }
+      return { items, rv };
+    }
+    const keys = bucket.sortedKeys();
+    let i = 0;
+    if (startKey !== undefined) {
+      let lo = 0;
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((keys[mid] as string) <= startKey) lo = mid + 1;
+        else hi = mid;
+      }
+      i = lo;
+    }
+    for (; i < keys.length; i++) {
+      const s = bucket.objects.get(keys[i] as string) as Stored;
+      if (!matches(s)) continue;
+      if (limit > 0 && items.length === limit) {
+        const last = items[items.length - 1] as Stored;
+        const out: ListResult = { items, rv, continue: encodeContinue(rv, last.namespace ? `${last.namespace}/${last.name}` : last.name) };
+        if (labels.length === 0 && fields.length === 0 && scope === undefined) out.remaining = keys.length - i;
+        return out;
+      }
+      items.push(s);
+    }
+    return { items, rv };
+  }
+
+  private checkTypeMeta(def: ResourceDef, o: Obj): void {
+    const want = apiVersionOf(def);
+    if (o.apiVersion !== undefined && o.apiVersion !== want) {
+      throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${want})`);
+    }
+    if (o.kind !== undefined && o.kind !== def.kind) {
+      throw badRequest(`the kind in the data (${String(o.kind)}) does not match the expected kind (${def.kind})`);
+    }
+  }
+
+  /** apiVersion, kind and metadata first, as the API prints them. */
+  private normalize(def: ResourceDef, body: Obj): Obj {
+    this.checkTypeMeta(def, body);
+    const withType: Obj = { apiVersion: apiVersionOf(def), kind: def.kind, metadata: {}, ...body };
+    withType.apiVersion = apiVersionOf(def);
+    withType.kind = def.kind;
+    if (!isObj(withType.metadata)) throw badRequest('metadata must be an object');
+    const internal = def.toInternal ? def.toInternal(withType) : withType;
+    return { apiVersion: internal.apiVersion, kind: internal.kind, metadata: internal.metadata, ...internal };
+  }
+
+  private requireNamespace(def: ResourceDef, ns: string, name: string): void {
+    const n = this.store.get(NAMESPACES, undefined, ns);
+    if (!n) throw notFound({ group: '', resource: 'namespaces' }, ns);
+    if (readMeta(n.obj).deletionTimestamp) {
+      const msg = `unable to create new content in namespace ${ns} because it is being terminated`;
+      const e = forbidden(gr(def), name, `${def.plural}${def.group ? '.' + def.group : ''} "${name}" is forbidden: ${msg}`);
+      e.details!.causes = [{ reason: 'NamespaceTerminating', message: msg, field: 'metadata.namespace' }];
+      throw e;
+    }
+  }
+
+  private generateName(def: ResourceDef, ns: string | undefined, prefix: string): string {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      let s = prefix.slice(0, 58);
+      for (let i = 0; i < 5; i++) s += GENERATE_ALPHABET[randomInt(GENERATE_ALPHABET.length)];
+      if (!this.store.get(def.bucket, ns, s)) return s;
+    }
+    throw alreadyExists(gr(def), prefix);
+  }
+
+  create(def: ResourceDef, ns: string | undefined, body: unknown, q: URLSearchParams): WriteResult {
+    if (!isObj(body)) throw badRequest('the body of the request must be a JSON object');
+    const dryRun = isDryRun(q);
+    const obj = this.normalize(def, clone(body));
+    const m = meta(obj);
+    if (def.namespaced) {
+      if (m.namespace && m.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      m.namespace = ns;
+    } else delete m.namespace;
+    for (const k of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'generation', 'managedFields'] as const) {
+      delete m[k];
+    }
+    const scopeNs = def.namespaced ? ns : undefined;
+    if (!m.name) {
+      if (!m.generateName) throw invalid(def.kind, def.group, '', [fieldError.required('metadata.name', 'name or generateName is required')]);
+      m.name = this.generateName(def, scopeNs, m.generateName);
+    }
+    if (def.namespaced) this.requireNamespace(def, ns as string, m.name);
+    if (def.resetStatusOnCreate) delete obj.status;
+    const tx = new Tx(dryRun);
+    const errs: FieldError[] = validateMeta(obj, def.nameRule);
+    if (errs.length === 0 && def.strategy?.prepareCreate) errs.push(...def.strategy.prepareCreate(obj, tx));
+    if (errs.length === 0 && def.crd) {
+      def.crd.applyDefaults(obj);
+      errs.push(...def.crd.validate(obj));
+    }
+    if (errs.length > 0) {
+      tx.rollback();
+      throw invalid(def.kind, def.group, m.name, errs);
+    }
+    if (this.store.get(def.bucket, scopeNs, m.name)) {
+      tx.rollback();
+      throw alreadyExists(gr(def), m.name);
+    }
+    m.uid = randomUUID();
+    m.creationTimestamp = timestamp(this.now());
+    if (def.generation) m.generation = 1;
+    if (dryRun) {
+      tx.rollback();
+      return { code: 201, obj };
+    }
+    const stored = this.store.put(def.bucket, obj);
+    tx.commit();
+    return { code: 201, stored, obj: stored.obj };
+  }
+
+  update(def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined, body: unknown, q: URLSearchParams, fromPatch = false): WriteResult {
+    if (!isObj(body)) throw badRequest('the body of the request must be a JSON object');
+    const dryRun = isDryRun(q);
+    const cur = this.get(def, ns, name);
+    const obj = this.normalize(def, clone(body));
+    const m = meta(obj);
+    if (m.name !== undefined && m.name !== name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
+    if (def.namespaced && m.namespace && m.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (m.resourceVersion !== undefined && m.resourceVersion !== '' && m.resourceVersion !== String(cur.rv)) throw conflict(gr(def), name);
+    if ((m.resourceVersion === undefined || m.resourceVersion === '') && def.custom && !fromPatch) {
+      throw invalid(def.kind, def.group, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
+    }
+    const old = cur.obj;
+    const oldMeta = readMeta(old);
+    if (m.uid !== undefined && m.uid !== '' && m.uid !== oldMeta.uid) {
+      throw conflict(gr(def), name, `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${oldMeta.uid ?? ''}`);
+    }
+    let next: Obj;
+    if (sub === 'status') {
+      next = JSON.parse(cur.json) as Obj;
+      if (obj.status === undefined) delete next.status;
+      else next.status = obj.status;
+    } else {
+      next = obj;
+      if (hasStatus(def)) {
+        if (old.status === undefined) delete next.status;
+        else next.status = clone(old.status);
+      }
+    }
+    const nm = meta(next);
+    nm.name = name;
+    if (def.namespaced) nm.namespace = ns;
+    else delete nm.namespace;
+    for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'selfLink'] as const) {
+      if (oldMeta[k] === undefined) delete nm[k];
+      else (nm as Record<string, unknown>)[k] = oldMeta[k];
+    }
+    delete nm.resourceVersion;
+    const tx = new Tx(dryRun);
+    const errs: FieldError[] = validateMeta(next, def.nameRule);
+    if (oldMeta.deletionTimestamp) {
+      const added = (nm.finalizers ?? []).filter((f) => !(oldMeta.finalizers ?? []).includes(f));
+      if (added.length > 0) errs.push(fieldError.forbidden('metadata.finalizers', 'no new finalizers can be added if the object is being deleted, found new finalizers ' + JSON.stringify(added)));
+    }
+    if (errs.length === 0) {
+      if (sub === 'status') {
+        if (def.strategy?.validateStatus) errs.push(...def.strategy.validateStatus(next, old));
+      } else if (def.strategy?.prepareUpdate) errs.push(...def.strategy.prepareUpdate(next, old, tx));
+    }
+    if (errs.length === 0 && def.crd) {
+      def.crd.applyDefaults(next);
+      errs.push(...def.crd.validate(next, old));
+    }
+    if (errs.length > 0) {
+      tx.rollback();
+      throw invalid(def.kind, def.group, name, errs);
+    }
+    if (def.generation && !deepEqual(specPart(next), specPart(old))) nm.generation = (oldMeta.generation ?? 0) + 1;
+    const unchanged = deepEqual({ ...next, metadata: { ...nm, resourceVersion: undefined, managedFields: undefined } }, { ...old, metadata: { ...oldMeta, resourceVersion: undefined, managedFields: undefined } });
+    if (unchanged) {
+      tx.rollback();
+      return { code: 200, stored: cur, obj: cur.obj };
+    }
+    if (dryRun) {
+      tx.rollback();
+      nm.resourceVersion = String(cur.rv);
+      return { code: 200, obj: next };
+    }
+    if (nm.deletionTimestamp && (nm.finalizers ?? []).length === 0) {
+      tx.commit();
+      return { code: 200, ...this.finalDelete(def, next) };
+    }
+    const stored = this.store.put(def.bucket, next);
+    tx.commit();
+    return { code: 200, stored, obj: stored.obj };
+  }
+
+  patch(def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined, contentType: string, raw: string, q: URLSearchParams): WriteResult {
+    const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (type === 'application/apply-patch+yaml') return this.apply(def, ns, name, sub, raw, q);
+    const accepted = def.custom ? PATCH_TYPES.filter((t) => !t.includes('strategic')) : PATCH_TYPES;
+    if (!accepted.includes(type)) throw unsupportedMediaType(contentType, accepted);
+    let patch: unknown;
+    try {
+      patch = JSON.parse(raw);
+    } catch (e) {
+      throw badRequest(`error decoding patch: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const cur = this.get(def, ns, name);
+    const base = clone(this.external(def, cur.obj));
+    let result: unknown;
+    if (type === 'application/merge-patch+json') result = mergePatch(base, patch);
+    else if (type === 'application/json-patch+json') result = jsonPatch(base, patch);
+    else result = strategicMergePatch(base, patch, def.patchSchema);
+    if (!isObj(result)) throw badRequest('the patch did not produce an object');
+    return this.update(def, ns, name, sub, result, q, true);
+  }
+
+  private apply(def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined, raw: string, q: URLSearchParams): WriteResult {
+    const manager = q.get('fieldManager');
+    if (!manager) throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    let applied: unknown;
+    try {
+      applied = yaml.load(raw);
+    } catch (e) {
+      throw badRequest(`error decoding YAML: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!isObj(applied)) throw badRequest('the applied configuration must be an object');
+    if (typeof applied.apiVersion !== 'string' || typeof applied.kind !== 'string') {
+      throw badRequest('apply patches must have apiVersion and kind set');
+    }
+    const am = isObj(applied.metadata) ? applied.metadata : {};
+    if (am.name !== undefined && am.name !== name) throw badRequest(`the name of the object (${String(am.name)}) does not match the name on the URL (${name})`);
+    const cur = this.store.get(def.bucket, def.namespaced ? ns : undefined, name);
+    let result: WriteResult;
+    if (!cur) {
+      if (sub) throw notFound(gr(def), name);
+      result = this.create(def, ns, { ...applied, metadata: { ...am, name } }, q);
+    } else {
+      const prev = this.applied.get(readMeta(cur.obj).uid ?? '')?.get(manager);
+      const merged = serverSideApply(clone(this.external(def, cur.obj)), applied, prev, def.patchSchema);
+      result = this.update(def, ns, name, sub, merged, q, true);
+    }
+    if (result.stored) {
+      const uid = readMeta(result.stored.obj).uid ?? '';
+      let perManager = this.applied.get(uid);
+      if (!perManager) this.applied.set(uid, (perManager = new Map()));
+      perManager.set(manager, clone(applied));
+    }
+    return result;
+  }
+
+  delete(def: ResourceDef, ns: string | undefined, name: string, body: unknown, q: URLSearchParams): WriteResult {
+    const dryRun = isDryRun(q, body);
+    const cur = this.get(def, ns, name);
+    const om = readMeta(cur.obj);
+    const pre = isObj(body) && isObj(body.preconditions) ? body.preconditions : {};
+    if (typeof pre.uid === 'string' && pre.uid !== om.uid) {
+      throw conflict(gr(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${om.uid ?? ''}`);
+    }
+    if (typeof pre.resourceVersion === 'string' && pre.resourceVersion !== om.resourceVersion) {
+      throw conflict(gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${om.resourceVersion ?? ''}`);
+    }
+    if (def.bucket === NAMESPACES) return this.deleteNamespace(def, cur, dryRun);
+    if ((om.finalizers ?? []).length > 0) {
+      if (om.deletionTimestamp) return { code: 202, stored: cur, obj: cur.obj };
+      const next = JSON.parse(cur.json) as Obj;
+      const nm = meta(next);
+      nm.deletionTimestamp = timestamp(this.now());
+      nm.deletionGracePeriodSeconds = 0;
+      if (dryRun) return { code: 202, obj: next };
+      const stored = this.store.put(def.bucket, next);
+      return { code: 202, stored, obj: stored.obj };
+    }
+    if (dryRun) return { code: 200, obj: cur.obj };
+    return { code: 200, ...this.finalDelete(def, JSON.parse(cur.json) as Obj) };
+  }
+
+  deleteCollection(def: ResourceDef, ns: string | undefined, body: unknown, q: URLSearchParams): Obj[] {
+    const listQ = new URLSearchParams();
+    for (const k of ['labelSelector', 'fieldSelector']) {
+      const v = q.get(k);
+      if (v) listQ.set(k, v);
+    }
+    const out: Obj[] = [];
+    for (const s of this.list(def, ns, listQ).items) {
+      out.push(this.delete(def, s.namespace || undefined, s.name, body, q).obj);
+    }
+    return out;
+  }
+
+  private finalDelete(def: ResourceDef, obj: Obj): { stored?: Stored; obj: Obj } {
+    const stored = this.store.remove(def.bucket, obj);
+    const m = readMeta(obj);
+    this.applied.delete(m.uid ?? '');
+    def.strategy?.deleted?.(obj);
+    if (m.namespace) this.finishNamespace(m.namespace);
+    return stored ? { stored, obj: stored.obj } : { obj };
+  }
+
+  // The namespace controller's part, done at once: deleting a namespace deletes what is
+  // in it; the namespace itself goes when nothing is left (objects with finalizers stay
+  // until their finalizers are removed).
+  private deleteNamespace(def: ResourceDef, cur: Stored, dryRun: boolean): WriteResult {
+    if (UNDELETABLE_NAMESPACES.includes(cur.name)) {
+      throw forbidden(gr(def), cur.name, `namespaces "${cur.name}" is forbidden: this namespace may not be deleted`);
+    }
+    if (readMeta(cur.obj).deletionTimestamp) return { code: 200, stored: cur, obj: cur.obj };
+    const next = JSON.parse(cur.json) as Obj;
+    meta(next).deletionTimestamp = timestamp(this.now());
+    meta(next).deletionGracePeriodSeconds = 0;
+    next.status = { ...(isObj(next.status) ? next.status : {}), phase: 'Terminating' };
+    if (dryRun) return { code: 200, obj: next };
+    const stored = this.store.put(def.bucket, next);
+    const seen = new Set<string>();
+    for (const d of this.registry.all()) {
+      if (!d.namespaced || seen.has(d.bucket)) continue;
+      seen.add(d.bucket);
+      for (const s of [...this.store.bucket(d.bucket).objects.values()]) {
+        if (s.namespace === cur.name) this.delete(d, s.namespace, s.name, undefined, new URLSearchParams());
+      }
+    }
+    this.finishNamespace(cur.name);
+    return { code: 200, stored, obj: stored.obj };
+  }
+
+  private finishNamespace(ns: string): void {
+    const n = this.store.get(NAMESPACES, undefined, ns);
+    if (!n || !readMeta(n.obj).deletionTimestamp || this.store.countInNamespace(ns) > 0) return;
+    const last = JSON.parse(n.json) as Obj;
+    last.spec = {};
+    this.store.remove(NAMESPACES, last);
+  }
+}

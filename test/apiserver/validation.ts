@@ -1,0 +1,104 @@
+// ObjectMeta validation with apimachinery's wording (pkg/api/validation/objectmeta.go,
+// pkg/util/validation/validation.go): names, label keys and values.
+import { fieldError, type FieldError } from './errors.js';
+import { isObj, type Meta, type Obj } from './object.js';
+import type { NameRule } from './registry.js';
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+const MSG = {
+  dns1123Label:
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+  dns1123Subdomain:
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+  dns1035Label:
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+  labelValue:
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+  qualifiedName:
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+};
+
+export function validateName(name: string, rule: NameRule, field = 'metadata.name'): FieldError[] {
+  const errs: FieldError[] = [];
+  switch (rule) {
+    case 'dns1123':
+      if (name.length > 63) errs.push(fieldError.invalid(field, name, 'must be no more than 63 characters'));
+      if (!DNS1123_LABEL.test(name)) errs.push(fieldError.invalid(field, name, MSG.dns1123Label));
+      break;
+    case 'dns1035':
+      if (name.length > 63) errs.push(fieldError.invalid(field, name, 'must be no more than 63 characters'));
+      if (!DNS1035_LABEL.test(name)) errs.push(fieldError.invalid(field, name, MSG.dns1035Label));
+      break;
+    case 'subdomain':
+      if (name.length > 253) errs.push(fieldError.invalid(field, name, 'must be no more than 253 characters'));
+      if (!DNS1123_SUBDOMAIN.test(name)) errs.push(fieldError.invalid(field, name, MSG.dns1123Subdomain));
+      break;
+    case 'path':
+      if (name === '.' || name === '..') errs.push(fieldError.invalid(field, name, `may not be '${name}'`));
+      for (const bad of ['/', '%']) if (name.includes(bad)) errs.push(fieldError.invalid(field, name, `may not contain '${bad}'`));
+      break;
+  }
+  return errs;
+}
+
+export function isDNS1123Label(s: string): boolean {
+  return s.length <= 63 && DNS1123_LABEL.test(s);
+}
+
+/** A label or annotation key: `[prefix/]name`, prefix a DNS subdomain. */
+export function validateQualifiedName(key: string, field: string): FieldError[] {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : '';
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  const errs: FieldError[] = [];
+  if (slash >= 0 && (prefix === '' || prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) {
+    errs.push(fieldError.invalid(field, key, `prefix part ${MSG.dns1123Subdomain}`));
+  }
+  if (name === '') errs.push(fieldError.invalid(field, key, 'name part must be non-empty'));
+  else {
+    if (name.length > 63) errs.push(fieldError.invalid(field, key, 'name part must be no more than 63 characters'));
+    if (!QUALIFIED_NAME.test(name)) errs.push(fieldError.invalid(field, key, MSG.qualifiedName));
+  }
+  return errs;
+}
+
+export function validateMeta(o: Obj, rule: NameRule): FieldError[] {
+  const m = (isObj(o.metadata) ? o.metadata : {}) as Meta;
+  const errs: FieldError[] = [];
+  if (typeof m.name === 'string') errs.push(...validateName(m.name, rule));
+  if (m.labels !== undefined) {
+    if (!isObj(m.labels)) errs.push(fieldError.invalid('metadata.labels', m.labels, 'must be a map of strings'));
+    else {
+      for (const [k, v] of Object.entries(m.labels)) {
+        errs.push(...validateQualifiedName(k, 'metadata.labels'));
+        if (typeof v !== 'string') errs.push(fieldError.invalid(`metadata.labels`, v, 'must be a string'));
+        else {
+          if (v.length > 63) errs.push(fieldError.invalid('metadata.labels', v, 'must be no more than 63 characters'));
+          if (!LABEL_VALUE.test(v)) errs.push(fieldError.invalid('metadata.labels', v, MSG.labelValue));
+        }
+      }
+    }
+  }
+  if (m.annotations !== undefined) {
+    if (!isObj(m.annotations)) errs.push(fieldError.invalid('metadata.annotations', m.annotations, 'must be a map of strings'));
+    else {
+      for (const [k, v] of Object.entries(m.annotations)) {
+        errs.push(...validateQualifiedName(k.toLowerCase(), 'metadata.annotations'));
+        if (typeof v !== 'string') errs.push(fieldError.invalid('metadata.annotations', v, 'must be a string'));
+      }
+    }
+  }
+  if (m.finalizers !== undefined) {
+    if (!Array.isArray(m.finalizers)) errs.push(fieldError.invalid('metadata.finalizers', m.finalizers, 'must be a list of strings'));
+    else m.finalizers.forEach((f, i) => {
+      if (typeof f !== 'string') errs.push(fieldError.invalid(`metadata.finalizers[${i}]`, f, 'must be a string'));
+      else errs.push(...validateQualifiedName(f, `metadata.finalizers[${i}]`));
+    });
+  }
+  return errs;
+}
