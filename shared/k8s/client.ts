@@ -51,6 +51,17 @@ export interface KubeClient {
 }
 
 export function createKubeClient(kc: KubeConfig, o: RestClientOptions = {}): KubeClient {
+  allowPlainHttp(kc);
   const rest = createRestClient(kc, o);
   return { kc, rest, watch: new Watch(kc), close: () => rest.close() };
+}
+
+/**
+ * client-node refuses an http:// server unless the kubeconfig also says
+ * insecure-skip-tls-verify, though there is no TLS to skip; kubectl has no such rule.
+ * The embedded API server and the lab serve plain HTTP on loopback, so mark such
+ * clusters as client-node wants. https:// clusters are left exactly as configured.
+ */
+function allowPlainHttp(kc: KubeConfig): void {
+  kc.clusters = kc.clusters.map((c) => (c.server.startsWith('http:') && !c.skipTLSVerify ? { ...c, skipTLSVerify: true } : c));
 }

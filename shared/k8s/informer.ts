@@ -66,6 +66,8 @@ export interface InformerOptions {
 }
 
 export interface InformerStats {
+  /** A watch stream is open now. */
+  watching: boolean;
   lists: number;
   watches: number;
   errors: number;
@@ -97,7 +99,7 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
   const path = collectionPath(res, o.namespace);
   const apiVersion = apiVersionOf(res);
 
-  const stats: InformerStats = { lists: 0, watches: 0, errors: 0, restarts: 0 };
+  const stats = { lists: 0, watches: 0, errors: 0, restarts: 0 };
   const handlers = new Set<InformerHandler<T>>();
   const delivered = new Map<string, T>();
   const activeWatches = new Set<AbortController>();
@@ -158,6 +160,8 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
         done(err);
       };
       const wrappedCallback = (phase: string, apiObj: unknown, watchObj?: unknown): void => {
+        // Lines already read when stop() aborted the stream may still arrive.
+        if (stopped) return;
         backoff.reset();
         callback(phase, apiObj, watchObj);
       };
@@ -260,6 +264,6 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
       handlers.add(handler);
       return () => void handlers.delete(handler);
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ watching: activeWatches.size > 0, ...stats }),
   };
 }
