@@ -8,7 +8,7 @@ import { createEventRecorder } from '../../../shared/k8s/events.js';
 import { collectionPath, CORE_EVENTS, heraldResource, objectPath, SERVICES } from '../../../shared/k8s/resources.js';
 import { withRetry } from '../../../shared/k8s/retry.js';
 import { realClock } from '../../../shared/k8s/clock.js';
-import { createServiceWriter, createStatusWriter } from '../../../shared/k8s/writers.js';
+import { createServiceWriter, createStatusWriter, type StatusObject } from '../../../shared/k8s/writers.js';
 import { clientFor, createService, ensureNamespace, startServer, type ApiServer } from './harness.js';
 
 interface Svc {
@@ -110,7 +110,7 @@ describe('writers (embedded API server)', function () {
   it('creates, updates and deletes a herald status object through its status subresource', async () => {
     const R = heraldResource('ServiceL2Status');
     const sw = createStatusWriter(admin.rest);
-    const base = { metadata: { name: `l2-${ns}`, namespace: 'herald-system', labels: { 'herald.dev/service-name': 'web' } } };
+    const base: StatusObject = { metadata: { name: `l2-${ns}`, namespace: 'herald-system', labels: { 'herald.dev/service-name': 'web' } } };
     const created = await sw.apply(R, { ...base, status: { node: 'node1', serviceName: 'web', serviceNamespace: ns } });
     assert.equal((created.status as { node?: string }).node, 'node1');
     const rv = created.metadata.resourceVersion;
