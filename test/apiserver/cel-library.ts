@@ -8,7 +8,7 @@
 // and, from cel-go's strings extension, `replace` (cel-js lacks it).
 // Addresses are parsed through shared/ip (ip-address), never by hand.
 import { Environment } from '@marcbachmann/cel-js';
-import { familyBits, formatIP, parseIP, prefixRange, type Family, type IP } from '../../shared/ip/ip.js';
+import { familyBits, formatIP, isIPv4Mapped, parseIP, prefixRange, type Family, type IP } from '../../shared/ip/ip.js';
 
 /** A Kubernetes CEL `net.IP`. */
 export class CELIP {
@@ -29,12 +29,10 @@ export class CELCIDR {
   }
 }
 
-/** ::ffff:0:0/96. Kubernetes refuses IPv4-mapped IPv6 addresses in ip() and cidr(). */
-function isIPv4Mapped(ip: IP): boolean {
-  return ip.family === 6 && ip.value >> 32n === 0xffffn;
-}
-
-/** netip.ParseAddr minus zones and IPv4-mapped IPv6, as Kubernetes' ip() parses. */
+/**
+ * netip.ParseAddr minus zones and IPv4-mapped IPv6 (::ffff:0:0/96), as Kubernetes' ip()
+ * parses.
+ */
 export function parseKubernetesIP(text: string): IP | undefined {
   if (text !== text.trim()) return undefined;
   const ip = parseIP(text);
@@ -156,9 +154,13 @@ function replaceN(s: string, from: string, to: string, n: number): string {
   return out + rest;
 }
 
-/** A fresh environment with `self` and `oldSelf` declared dynamic, as rules see them. */
-export function newRuleEnvironment(): Environment {
+/**
+ * A fresh environment with `self` dynamic, as rules see it, and `oldSelf` dynamic, or
+ * `optional<dyn>` for rules with optionalOldSelf (declaring it dyn there breaks
+ * cel-js's overload resolution on `oldSelf.value()`).
+ */
+export function newRuleEnvironment(optionalOldSelf = false): Environment {
   const env = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false });
   registerKubernetesLibrary(env);
-  return env.registerVariable('self', 'dyn').registerVariable('oldSelf', 'dyn');
+  return env.registerVariable('self', 'dyn').registerVariable('oldSelf', optionalOldSelf ? 'optional<dyn>' : 'dyn');
 }

@@ -38,10 +38,14 @@ export class RuleCompileError extends Error {
   readonly code = 'RuleCompileError';
 }
 
-let sharedEnv: Environment | undefined;
-function environment(): Environment {
-  sharedEnv ??= newRuleEnvironment();
-  return sharedEnv;
+const environments = new Map<boolean, Environment>();
+function environment(optionalOldSelf: boolean): Environment {
+  let env = environments.get(optionalOldSelf);
+  if (!env) {
+    env = newRuleEnvironment(optionalOldSelf);
+    environments.set(optionalOldSelf, env);
+  }
+  return env;
 }
 
 /** Whether an AST mentions the identifier `name` (cel-js AST nodes are `{op, args}`). */
@@ -79,7 +83,7 @@ export function normalizeFieldPath(fieldPath: string): string {
 }
 
 function compileRule(rule: ValidationRule, at: string): CompiledRule {
-  const env = environment();
+  const env = environment(rule.optionalOldSelf === true);
   const compile = (expr: string, what: string, want: string): ParseResult => {
     let program: ParseResult;
     try {
