@@ -87,6 +87,10 @@ export async function main(args: string[]): Promise<number> {
         await r?.stop();
       },
     });
+    const e = elector;
+    // Ready as leader or as standby, once the Lease API answers (a replica that cannot
+    // campaign, e.g. for want of RBAC, is not a standby).
+    rt.monitoring.addReadinessCheck('leader-election', () => e.hasObservedLease() || 'the Lease has not been read yet');
     elector.start();
     await aborted(stop.signal);
   }

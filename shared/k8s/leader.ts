@@ -78,6 +78,11 @@ export class LeaderElector {
     return this.holder;
   }
 
+  /** True once the Lease has been read or written: the API and RBAC let us campaign. */
+  hasObservedLease(): boolean {
+    return this.observed !== undefined;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

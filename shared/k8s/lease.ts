@@ -1,5 +1,6 @@
 // coordination.k8s.io/v1 Leases: the object leader election writes, and a narrow client.
 import type { ObjectMeta } from '../api/types.js';
+import { isNotFound } from './errors.js';
 import { collectionPath, LEASES, objectPath } from './resources.js';
 import type { RestClient } from './rest.js';
 
@@ -40,7 +41,7 @@ export function createLeaseClient(rest: RestClient, o: LeaseClientOptions = {}):
       try {
         return await rest.request<Lease>('GET', objectPath(LEASES, namespace, name), ro);
       } catch (err) {
-        if ((err as { code?: string }).code === 'NotFound') return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     },

@@ -4,7 +4,8 @@ import { strict as assert } from 'node:assert';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createKubeClient, type KubeClient } from '../../../shared/k8s/client.js';
 import { createInformer, type Informer, type InformerEvent, type K8sObject } from '../../../shared/k8s/informer.js';
-import { collectionPath, NAMESPACES, objectPath, SECRETS, SERVICES, type ResourceType } from '../../../shared/k8s/resources.js';
+import type { IPAddressPool } from '../../../shared/api/types.js';
+import { collectionPath, heraldResource, NAMESPACES, objectPath, SECRETS, SERVICES, type ResourceType } from '../../../shared/k8s/resources.js';
 import { MERGE_PATCH } from '../../../shared/k8s/rest.js';
 import { clientFor, createService, ensureNamespace, sleep, startServer, waitFor, type ApiServer } from './harness.js';
 
@@ -175,6 +176,22 @@ describe('informer (embedded API server)', function () {
     assert.equal(sec.inf.get('memberlist', ns)?.data?.key, 'c2VjcmV0');
     assert.ok(nss.inf.get(ns), 'cluster-scoped get by name alone');
     assert.equal(nss.events.find((e) => e.obj.metadata?.name === ns)?.key, ns);
+  });
+
+  it('watches a herald.dev kind (IPAddressPool) in its namespace', async () => {
+    const R = heraldResource('IPAddressPool');
+    await ensureNamespace(admin, 'herald-system');
+    const name = `pool-${ns}`;
+    const { inf } = informer<IPAddressPool>({ resource: R, namespace: 'herald-system' });
+    await inf.synced;
+    await admin.rest.request('POST', collectionPath(R, 'herald-system'), {
+      body: { apiVersion: 'herald.dev/v1beta1', kind: 'IPAddressPool', metadata: { name, namespace: 'herald-system' }, spec: { addresses: ['192.0.2.200-192.0.2.250'] } },
+    });
+    await waitFor(() => inf.get(name, 'herald-system') !== undefined, 'the pool');
+    assert.deepEqual(inf.get(name, 'herald-system')?.spec.addresses, ['192.0.2.200-192.0.2.250']);
+    assert.equal(inf.get(name, 'herald-system')?.spec.autoAssign, true, 'defaults from the CRD schema');
+    await admin.rest.request('DELETE', objectPath(R, 'herald-system', name));
+    await waitFor(() => inf.get(name, 'herald-system') === undefined, 'pool deleted');
   });
 
   it('resync re-delivers the cache; replay gives a late subscriber what is cached', async () => {

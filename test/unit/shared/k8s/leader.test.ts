@@ -74,7 +74,9 @@ describe('LeaderElector', () => {
     a.elector.start();
     await run(clock, 100, [a, b]);
     b.elector.start();
+    assert.equal(b.elector.hasObservedLease(), false);
     await run(clock, 60_000, [a, b]);
+    assert.equal(b.elector.hasObservedLease(), true);
     assert.equal(a.elector.isLeader(), true);
     assert.equal(b.elector.isLeader(), false);
     assert.deepEqual(b.log, []);
