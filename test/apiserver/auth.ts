@@ -36,11 +36,13 @@ export class TokenAuthenticator {
   }
 }
 
-export function kubeconfigYAML(server: string, identity: Identity, token: string, namespace = 'default'): string {
+export function kubeconfigYAML(server: string, identity: Identity, token: string, caPEM?: string, namespace = 'default'): string {
+  const cluster: Record<string, string> = { server };
+  if (caPEM) cluster['certificate-authority-data'] = Buffer.from(caPEM).toString('base64');
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'herald', cluster: { server } }],
+    clusters: [{ name: 'herald', cluster }],
     users: [{ name: identity, user: { token } }],
     contexts: [{ name: `herald-${identity}`, context: { cluster: 'herald', user: identity, namespace } }],
     'current-context': `herald-${identity}`,

@@ -135,32 +135,3 @@ export class CrdStrategy implements Strategy {
     }
   }
 }
-
-/**
- * Reads names, scope, the storage version, the status subresource and printer columns;
- * no validation or defaulting. Used only while crd-validation.ts is not there.
- */
-export const compileWithoutValidation: CompileCRD = (crd) => {
-  const spec = isObj(crd.spec) ? crd.spec : {};
-  const names = isObj(spec.names) ? spec.names : {};
-  const versions = (Array.isArray(spec.versions) ? spec.versions : []).filter(isObj);
-  const v = versions.find((x) => x.storage === true) ?? versions.find((x) => x.served !== false);
-  if (!v) throw new Error('spec.versions: Required value: must have exactly one version marked as storage version');
-  const kind = String(names.kind ?? '');
-  const subresources = isObj(v.subresources) ? v.subresources : {};
-  return {
-    group: String(spec.group ?? ''),
-    version: String(v.name ?? ''),
-    kind,
-    listKind: String(names.listKind ?? `${kind}List`),
-    plural: String(names.plural ?? ''),
-    singular: String(names.singular ?? kind.toLowerCase()),
-    shortNames: Array.isArray(names.shortNames) ? names.shortNames.map(String) : [],
-    categories: Array.isArray(names.categories) ? names.categories.map(String) : [],
-    scope: spec.scope === 'Cluster' ? 'Cluster' : 'Namespaced',
-    statusSubresource: subresources.status !== undefined,
-    printerColumns: Array.isArray(v.additionalPrinterColumns) ? v.additionalPrinterColumns : [],
-    applyDefaults: () => undefined,
-    validate: () => [],
-  };
-};

@@ -5,7 +5,7 @@ import { startApiServer } from './server.js';
 
 const USAGE = `usage: npm run -s herald -- apiserver [flags]
 
-Runs herald's embedded Kubernetes API server (HTTP) with the CRDs in manifests/crds and
+Runs herald's embedded Kubernetes API server (HTTPS, self-signed) with the CRDs in manifests/crds and
 the RBAC rules in manifests/ enforced, until SIGTERM or SIGINT.
 
 flags:
@@ -17,6 +17,9 @@ flags:
   --crd-dir DIR            CRD manifests to serve (default manifests/crds)
   --rbac-dir DIR           where RBAC objects are read from (default manifests)
   --no-authorization       allow every authenticated request
+  --no-tls                 serve plain HTTP (kubectl then sends no credentials: only
+                           clients such as client-node can use it)
+  --cert-san NAME|IP       extra name or address for the serving certificate (repeatable)
   --log-level LEVEL        fatal|error|warn|info|debug|trace|silent (default info)
   -h, --help               show this help`;
 
@@ -32,6 +35,8 @@ export async function main(args: string[]): Promise<number> {
         'crd-dir': { type: 'string' },
         'rbac-dir': { type: 'string' },
         'no-authorization': { type: 'boolean', default: false },
+        'no-tls': { type: 'boolean', default: false },
+        'cert-san': { type: 'string', multiple: true, default: [] },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -55,6 +60,8 @@ export async function main(args: string[]): Promise<number> {
     listen: values.listen,
     logger: log,
     authorization: !values['no-authorization'],
+    tls: !values['no-tls'],
+    certSANs: values['cert-san'],
     ...(values['unix-socket'] ? { unixSocket: values['unix-socket'] } : {}),
     ...(values['crd-dir'] ? { crdDir: values['crd-dir'] } : {}),
     ...(values['rbac-dir'] ? { rbacDir: values['rbac-dir'] } : {}),

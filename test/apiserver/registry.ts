@@ -1,25 +1,11 @@
 // The resources the server serves: built-in kinds and every CustomResourceDefinition,
 // each described once here and used by routing, discovery, REST handlers and tables.
+import type { CompiledCRD } from './crd-validation.js';
 import type { FieldError } from './errors.js';
 import type { Obj } from './object.js';
 import type { PatchSchema } from './strategic-merge.js';
 
-/** The contract of crd-validation.ts (a compiled CustomResourceDefinition). */
-export interface CompiledCRD {
-  group: string;
-  version: string;
-  kind: string;
-  listKind: string;
-  plural: string;
-  singular: string;
-  shortNames: string[];
-  categories: string[];
-  scope: 'Namespaced' | 'Cluster';
-  statusSubresource: boolean;
-  printerColumns: unknown[];
-  applyDefaults(obj: Record<string, unknown>): void;
-  validate(obj: Record<string, unknown>, old?: Record<string, unknown>): FieldError[];
-}
+export type { CompiledCRD } from './crd-validation.js';
 
 /** Lets a strategy reserve things (IPs, ports) that must be released if the write does not happen. */
 export interface WriteContext {

@@ -201,6 +201,15 @@ export class Rest {
     return { apiVersion: internal.apiVersion, kind: internal.kind, metadata: internal.metadata, ...internal };
   }
 
+  /** fieldValidation=Strict: fields the schema does not know are an error, not silently pruned. */
+  private strictFields(def: ResourceDef, obj: Obj, q: URLSearchParams): void {
+    if (q.get('fieldValidation') !== 'Strict' || !def.crd) return;
+    const unknown = def.crd.prune(clone(obj));
+    if (unknown.length === 0) return;
+    const list = unknown.map((f) => `unknown field "${f}"`).join(', ');
+    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${list}`);
+  }
+
   private requireNamespace(def: ResourceDef, ns: string, name: string): void {
     const n = this.store.get(NAMESPACES, undefined, ns);
     if (!n) throw notFound({ group: '', resource: 'namespaces' }, ns);
@@ -244,6 +253,7 @@ export class Rest {
     const errs: FieldError[] = validateMeta(obj, def.nameRule);
     if (errs.length === 0 && def.strategy?.prepareCreate) errs.push(...def.strategy.prepareCreate(obj, tx));
     if (errs.length === 0 && def.crd) {
+      this.strictFields(def, obj, q);
       def.crd.applyDefaults(obj);
       errs.push(...def.crd.validate(obj));
     }
@@ -317,6 +327,7 @@ export class Rest {
       } else if (def.strategy?.prepareUpdate) errs.push(...def.strategy.prepareUpdate(next, old, tx));
     }
     if (errs.length === 0 && def.crd) {
+      this.strictFields(def, next, q);
       def.crd.applyDefaults(next);
       errs.push(...def.crd.validate(next, old));
     }

@@ -1,15 +1,19 @@
 // herald's embedded Kubernetes API server: what a kube-apiserver does for herald's
 // controller, speaker, lab and kubectl 1.32, over plain HTTP on loopback (and optionally
 // a unix socket). Tests start one in-process; `herald apiserver` runs one on its own.
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createTLSServer } from 'node:https';
 import { rmSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { kubeconfigYAML, TokenAuthenticator, writeKubeconfigFile, type Identity } from './auth.js';
 import { RequestAuthorizer } from './authz.js';
 import { builtinDefs, crdDefinitionDef, RBAC_KINDS } from './builtins.js';
-import { compileWithoutValidation, CrdStrategy, readManifests, type CompileCRD } from './crds.js';
+import { compileCRD } from './crd-validation.js';
+import { CrdStrategy, readManifests } from './crds.js';
 import { ApiError } from './errors.js';
 import { Faults, matches, type FaultInjector, type FaultMatch } from './faults.js';
 import { Handler } from './http.js';
@@ -18,6 +22,7 @@ import { Registry, type ResourceDef } from './registry.js';
 import { Rest } from './rest.js';
 import { ServiceStrategy } from './services.js';
 import { Store } from './store.js';
+import { selfSignedCert, type ServingCert } from './tls.js';
 import { WatchHub } from './watch.js';
 
 export type { FaultInjector, FaultMatch } from './faults.js';
@@ -43,6 +48,13 @@ export interface ApiServerOptions {
   logLevel?: string;
   /** How often watches that allow bookmarks get one; default 60000 ms as in kube-apiserver. */
   bookmarkIntervalMs?: number;
+  /**
+   * Serve HTTPS with a self-signed certificate that the kubeconfigs carry (default true).
+   * kubectl sends tokens only over TLS; plain HTTP suits clients such as client-node.
+   */
+  tls?: boolean;
+  /** Extra DNS names or IPs for the certificate (listen address, loopback and localhost are in it). */
+  certSANs?: string[];
   /** Fixed tokens instead of random ones (e.g. for a lab that restarts the server). */
   tokens?: Partial<Record<Identity, string>>;
 }
@@ -50,6 +62,8 @@ export interface ApiServerOptions {
 export interface EmbeddedApiServer {
   url: string;
   port: number;
+  /** The serving certificate (PEM) when TLS is on; clients trust it as their CA. */
+  caPEM?: string;
   tokens: { admin: string; controller: string; speaker: string };
   kubeconfig(identity?: Identity): string;
   writeKubeconfig(path: string, identity?: Identity): void;
@@ -66,15 +80,17 @@ function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
 }
 
-async function loadCompiler(log: Logger): Promise<CompileCRD> {
-  try {
-    const mod = (await import(['.', 'crd-validation.js'].join('/'))) as { compileCRD?: CompileCRD };
-    if (typeof mod.compileCRD === 'function') return mod.compileCRD;
-  } catch (e) {
-    log.debug({ err: e }, 'crd-validation.ts not loadable');
-  }
-  log.warn('crd-validation.ts is not there yet: custom resources are served without schema validation');
-  return compileWithoutValidation;
+function certNames(host: string, extra: readonly string[]): string[] {
+  const names = ['localhost', '127.0.0.1', '::1', ...extra];
+  if (host === '0.0.0.0' || host === '::' || host === '') {
+    for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) names.push(a.address.replace(/%.*$/, ''));
+  } else names.push(host);
+  return names.filter((n) => isIP(n) !== 0 || /^[a-z0-9.-]+$/i.test(n));
+}
+
+function makeServer(cert: ServingCert | undefined, listener: RequestListener): Server {
+  const common = { keepAliveTimeout: 60_000, requestTimeout: 0 };
+  return cert ? createTLSServer({ ...common, cert: cert.cert, key: cert.key }, listener) : createServer(common, listener);
 }
 
 function listenOn(server: Server, target: { host: string; port: number } | string): Promise<void> {
@@ -103,11 +119,10 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Embed
   const registry = new Registry();
   const services = new ServiceStrategy({ serviceCIDRs: opts.serviceCIDRs ?? ['10.96.0.0/16', 'fd00:10:96::/112'] });
   for (const d of builtinDefs(services)) registry.add(d);
-  const compile = await loadCompiler(log);
   const removeAll = (d: ResourceDef): void => {
     for (const s of [...store.bucket(d.bucket).objects.values()]) store.remove(d.bucket, JSON.parse(s.json) as Obj);
   };
-  const crdDef = crdDefinitionDef(new CrdStrategy(registry, compile, now, removeAll));
+  const crdDef = crdDefinitionDef(new CrdStrategy(registry, compileCRD, now, removeAll));
   registry.add(crdDef);
   const rest = new Rest(store, registry, now);
   const none = new URLSearchParams();
@@ -164,18 +179,19 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Embed
     serverAddress: () => address,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
   });
+  const cert = opts.tls === false ? undefined : selfSignedCert(certNames(host, opts.certSANs ?? []));
   const servers: Server[] = [];
-  const tcp = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, handler.handle);
+  const tcp = makeServer(cert, handler.handle);
   await listenOn(tcp, { host, port: wantPort });
   servers.push(tcp);
   const bound = tcp.address();
   const port = typeof bound === 'object' && bound ? bound.port : wantPort;
   const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   address = `${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`;
-  const url = `http://${address}`;
+  const url = `${cert ? 'https' : 'http'}://${address}`;
   if (opts.unixSocket) {
     rmSync(opts.unixSocket, { force: true });
-    const unix = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, handler.handle);
+    const unix = makeServer(cert, handler.handle);
     await listenOn(unix, opts.unixSocket);
     servers.push(unix);
   }
@@ -191,12 +207,14 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Embed
     clear: () => faults.clear(),
   };
   let closing: Promise<void> | undefined;
+  const kubeconfig = (identity: Identity = 'admin'): string => kubeconfigYAML(url, identity, authn.tokens[identity], cert?.cert);
   return {
     url,
     port,
+    ...(cert ? { caPEM: cert.cert } : {}),
     tokens: authn.tokens,
-    kubeconfig: (identity: Identity = 'admin') => kubeconfigYAML(url, identity, authn.tokens[identity]),
-    writeKubeconfig: (path: string, identity: Identity = 'admin') => writeKubeconfigFile(path, kubeconfigYAML(url, identity, authn.tokens[identity])),
+    kubeconfig,
+    writeKubeconfig: (path: string, identity: Identity = 'admin') => writeKubeconfigFile(path, kubeconfig(identity)),
     faults: injector,
     close: () => {
       closing ??= (async () => {

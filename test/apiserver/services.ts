@@ -307,11 +307,17 @@ export class ServiceStrategy implements Strategy {
     if (keepsIPs && spec.ipFamilies === undefined && was.ipFamilies !== undefined) spec.ipFamilies = was.ipFamilies;
     if (keepsIPs && spec.ipFamilyPolicy === undefined && was.ipFamilyPolicy !== undefined) spec.ipFamilyPolicy = was.ipFamilyPolicy;
     if (needsNodePorts(spec) && needsNodePorts(was)) {
-      const oldPorts = portsOf(was);
-      for (const p of portsOf(spec)) {
+      // Matched by port name, skipping node ports another port of the update still uses.
+      const newPorts = portsOf(spec);
+      const used = new Set(newPorts.map((p) => p.nodePort).filter((n) => typeof n === 'number' && n !== 0));
+      const byName = new Map(portsOf(was).map((o) => [String(o.name ?? ''), o.nodePort]));
+      for (const p of newPorts) {
         if (p.nodePort !== undefined && p.nodePort !== 0) continue;
-        const match = oldPorts.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
-        if (match && typeof match.nodePort === 'number') p.nodePort = match.nodePort;
+        const old = byName.get(String(p.name ?? ''));
+        if (typeof old === 'number' && !used.has(old)) {
+          p.nodePort = old;
+          used.add(old);
+        }
       }
     }
     if (needsHealthCheckPort(spec) && needsHealthCheckPort(was) && (spec.healthCheckNodePort === undefined || spec.healthCheckNodePort === 0)) {
