@@ -55,11 +55,13 @@ export async function main(args: string[]): Promise<number> {
 
   let running: RunningController | undefined;
   let elector: LeaderElector | undefined;
+  let exitCode = 0;
   if (await rt.waitForSync(stop.signal)) {
     log.info('informers synced');
     const identity = `${String(extra['pod-name'] ?? hostname())}_${randomBytes(4).toString('hex')}`;
     elector = new LeaderElector({
-      leases: createLeaseClient(client.rest, { timeoutMs: 5_000 }),
+      // Short, so that a hung API server delays neither losing the lead nor shutdown.
+      leases: createLeaseClient(client.rest, { timeoutMs: 2_000 }),
       namespace: flags.namespace,
       name: String(extra['lease-name']),
       identity,
@@ -67,18 +69,25 @@ export async function main(args: string[]): Promise<number> {
       logger: log,
       onStartedLeading: async () => {
         leaderGauge.set(1);
-        running = await startController({
-          log,
-          clock,
-          namespace: flags.namespace,
-          lbClass: flags.lbClass,
-          informers,
-          services: createServiceWriter(client.rest),
-          status: createStatusWriter(client.rest),
-          events,
-          metrics: rt.metrics,
-          client,
-        });
+        try {
+          running = await startController({
+            log,
+            clock,
+            namespace: flags.namespace,
+            lbClass: flags.lbClass,
+            informers,
+            services: createServiceWriter(client.rest),
+            status: createStatusWriter(client.rest),
+            events,
+            metrics: rt.metrics,
+            client,
+          });
+        } catch (err) {
+          // Leading without reconciling would block the standby: give the Lease up and exit.
+          log.error({ err }, 'starting the controller failed');
+          exitCode = 1;
+          stop.trigger('controller failed to start');
+        }
       },
       onStoppedLeading: async () => {
         leaderGauge.set(0);
@@ -100,5 +109,5 @@ export async function main(args: string[]): Promise<number> {
   await rt.close();
   stop.dispose();
   log.info('stopped');
-  return 0;
+  return exitCode;
 }

@@ -54,21 +54,27 @@ export async function main(args: string[]): Promise<number> {
   const events = createEventRecorder({ rest: client.rest, component: 'herald-speaker', host: nodeName, clock, logger: log });
 
   let running: RunningSpeaker | undefined;
+  let exitCode = 0;
   if (await rt.waitForSync(stop.signal)) {
     log.info('informers synced');
-    running = await startSpeaker({
-      log,
-      clock,
-      nodeName,
-      namespace: ns,
-      lbClass: flags.lbClass,
-      informers,
-      status: createStatusWriter(client.rest),
-      events,
-      metrics: rt.metrics,
-      client,
-    });
-    await aborted(stop.signal);
+    try {
+      running = await startSpeaker({
+        log,
+        clock,
+        nodeName,
+        namespace: ns,
+        lbClass: flags.lbClass,
+        informers,
+        status: createStatusWriter(client.rest),
+        events,
+        metrics: rt.metrics,
+        client,
+      });
+      await aborted(stop.signal);
+    } catch (err) {
+      log.error({ err }, 'starting the speaker failed');
+      exitCode = 1;
+    }
   }
 
   await running?.stop();
@@ -76,5 +82,5 @@ export async function main(args: string[]): Promise<number> {
   await rt.close();
   stop.dispose();
   log.info('stopped');
-  return 0;
+  return exitCode;
 }

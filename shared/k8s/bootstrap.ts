@@ -85,7 +85,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
  * Aborts on the first SIGTERM or SIGINT; a second one exits at once (an operator who
  * presses Ctrl-C twice means it).
  */
-export function shutdownSignal(log: Logger): { signal: AbortSignal; dispose(): void } {
+export function shutdownSignal(log: Logger): { signal: AbortSignal; trigger(reason: string): void; dispose(): void } {
   const ac = new AbortController();
   const handler = (sig: NodeJS.Signals): void => {
     if (ac.signal.aborted) {
@@ -99,6 +99,9 @@ export function shutdownSignal(log: Logger): { signal: AbortSignal; dispose(): v
   process.on('SIGINT', handler);
   return {
     signal: ac.signal,
+    trigger: (reason) => {
+      if (!ac.signal.aborted) ac.abort(reason);
+    },
     dispose: () => {
       process.off('SIGTERM', handler);
       process.off('SIGINT', handler);

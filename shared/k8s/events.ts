@@ -3,7 +3,7 @@
 // the caller: the write happens in the background, one at a time, deduplicated and
 // rate-limited by the EventCorrelator. A lost event is logged, never retried forever.
 import { silentLogger, type Logger } from '../log.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { isNotFound, toApiError } from './errors.js';
 import { EventCorrelator, type CorrelatorOptions, type EventInput, type EventType, type ObjectReference } from './event-correlator.js';
 import type { K8sObject } from './informer.js';
@@ -33,8 +33,11 @@ export interface EventRecorderOptions {
 export interface RunningEventRecorder extends EventRecorder {
   /** Resolves when every event recorded so far has been written or given up on. */
   flush(): Promise<void>;
-  /** Drops nothing already queued; stops accepting new events. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting events and waits for the queued ones, at most `deadlineMs`
+   * (default 2 s) so that shutdown is not held up by an unreachable API server.
+   */
+  close(deadlineMs?: number): Promise<void>;
 }
 
 export function referenceOf(obj: K8sObject | ObjectReference): ObjectReference {
@@ -137,9 +140,11 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
         .finally(() => void pending--);
     },
     flush: () => chain,
-    close: async () => {
+    close: async (deadlineMs = 2_000) => {
       closed = true;
-      await chain;
+      let t: TimerHandle | undefined;
+      await Promise.race([chain, new Promise<void>((r) => (t = clock.setTimeout(r, deadlineMs)))]);
+      t?.cancel();
     },
   };
 }
