@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { run, waitFor } from './exec.js';
 import { isAlive, logTail, startProcess } from './processes.js';
+import type { LabPlan } from './plan.js';
 import { renderConfig, runtimeDir, type BgpSession, type RouterContext, type RouterDaemon } from './router.js';
 
 /** Inside hl-router's namespace, so no port is taken on the host. */
@@ -33,6 +34,18 @@ export function parseGobgpNeighbors(json: string): BgpSession[] {
     .sort((a, b) => a.peer.localeCompare(b.peer));
 }
 
+/**
+ * gobgpd sets the TCP-MD5 key on its listening socket only for neighbours it knows by
+ * address, never for a dynamic-neighbor prefix: with a password, every node is also
+ * listed by address (in the same peer group, so nothing else changes).
+ */
+export function passwordNeighbors(plan: LabPlan, password: string | undefined): string {
+  if (password === undefined) return '';
+  const block = (addr: string): string =>
+    ['', '[[neighbors]]', '  [neighbors.config]', `    neighbor-address = "${addr}"`, '    peer-group = "nodes"', `    auth-password = "${password}"`].join('\n');
+  return plan.nodes.flatMap((n) => [block(n.ipv4), block(n.ipv6)]).join('\n') + '\n';
+}
+
 export function gobgpRouter(ctx: RouterContext): RouterDaemon {
   const { paths, plan } = ctx;
   const ns = plan.router.ns;
@@ -40,7 +53,7 @@ export function gobgpRouter(ctx: RouterContext): RouterDaemon {
     kind: 'gobgp',
     async start() {
       const dir = await runtimeDir(paths, 'gobgp');
-      const conf = renderConfig(ctx, dir, 'gobgp.toml');
+      const conf = renderConfig(ctx, dir, 'gobgp.toml', passwordNeighbors(plan, ctx.opts.password));
       const d = await startProcess(paths, {
         name: 'router-gobgpd',
         netns: ns,

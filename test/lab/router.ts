@@ -73,10 +73,10 @@ export function withPassword(config: string, kind: 'bird' | 'gobgp', password: s
 }
 
 /** Copies the configuration into the runtime directory, where the daemon reads it. */
-export function renderConfig(ctx: RouterContext, runDir: string, fileName: string): string {
+export function renderConfig(ctx: RouterContext, runDir: string, fileName: string, extra = ''): string {
   const src = readFileSync(configSource(ctx.paths, ctx.opts), 'utf8');
   const { kind, password } = ctx.opts;
-  const text = kind === 'frr' ? src : withPassword(src, kind, password);
+  const text = (kind === 'frr' ? src : withPassword(src, kind, password)) + extra;
   const dest = join(runDir, fileName);
   writeFileSync(dest, text, { mode: 0o644 });
   return dest;
