@@ -2,13 +2,13 @@
 // loaded from manifests/ at start and any applied later), through rbac.ts's Authorizer,
 // with kube-apiserver's Forbidden message (endpoints/handlers/responsewriters/errors.go).
 import type { Logger } from 'pino';
-import { Authorizer, type RequestAttributes } from './rbac-standin.js';
+import { Authorizer, forbiddenMessage, type RequestAttributes } from './rbac.js';
 import type { User } from './auth.js';
 import { forbidden, type ApiError } from './errors.js';
 import type { Obj } from './object.js';
 import type { Store, Subscriber } from './store.js';
 
-export type { RequestAttributes } from './rbac-standin.js';
+export type { RequestAttributes } from './rbac.js';
 
 export const RBAC_BUCKETS = [
   'rbac.authorization.k8s.io/roles',
@@ -16,14 +16,6 @@ export const RBAC_BUCKETS = [
   'rbac.authorization.k8s.io/rolebindings',
   'rbac.authorization.k8s.io/clusterrolebindings',
 ];
-
-export function forbiddenMessage(user: string, a: RequestAttributes): string {
-  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
-  const qualified = a.apiGroup ? `${a.resource}.${a.apiGroup}` : a.resource;
-  const subject = a.name ? `${qualified} "${a.name}"` : qualified;
-  return `${subject} is forbidden: User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup}" ${scope}`;
-}
 
 export class RequestAuthorizer {
   private readonly authorizer: Authorizer;
@@ -51,11 +43,11 @@ export class RequestAuthorizer {
 
   /** The Forbidden error for a denied request, or undefined when it may proceed. */
   check(user: User, a: Omit<RequestAttributes, 'user' | 'groups'>): ApiError | undefined {
-    if (!this.enabled || user.groups.includes('system:masters')) return undefined;
+    if (!this.enabled) return undefined;
     const attrs: RequestAttributes = { user: user.name, groups: user.groups, ...a };
     const decision = this.authorizer.authorize(attrs);
     if (decision.allowed) return undefined;
-    this.log.debug({ user: user.name, verb: a.verb, resource: a.resource, reason: decision.reason }, 'forbidden');
-    return forbidden({ group: a.apiGroup, resource: a.resource }, a.name, forbiddenMessage(user.name, attrs));
+    this.log.debug({ user: user.name, verb: a.verb, resource: a.resource, path: a.path, reason: decision.reason }, 'forbidden');
+    return forbidden({ group: a.apiGroup, resource: a.resource }, a.name, forbiddenMessage(attrs, decision.reason));
   }
 }

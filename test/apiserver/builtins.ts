@@ -185,5 +185,3 @@ export function crdDefinitionDef(strategy: Strategy): ResourceDef {
     strategy,
   });
 }
-
-export const RBAC_KINDS = ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'];

@@ -169,6 +169,10 @@ export class Handler {
     const user = this.d.authn.authenticate(req.headers.authorization);
     if (!user) throw unauthorized();
     const accept = parseAccept(req.headers.accept);
+    if (parseResourcePath(parts) === undefined) {
+      const denied = this.d.authz.check(user, { verb: (req.method ?? 'GET').toLowerCase(), apiGroup: '', resource: '', path });
+      if (denied) throw denied;
+    }
     if (parts[0] === 'openapi') return openAPIHandler(this.d.registry, parts.slice(1), req, res);
     if (path === '/api' || path === '/apis') {
       const agg = accept.find((m) => m.params.as === 'APIGroupDiscoveryList' && m.params.g === 'apidiscovery.k8s.io');

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { kubeconfigYAML, TokenAuthenticator, writeKubeconfigFile, type Identity } from './auth.js';
 import { RequestAuthorizer } from './authz.js';
-import { builtinDefs, crdDefinitionDef, RBAC_KINDS } from './builtins.js';
+import { loadRBACObjects } from './rbac.js';
+import { builtinDefs, crdDefinitionDef } from './builtins.js';
 import { compileCRD } from './crd-validation.js';
 import { CrdStrategy, readManifests } from './crds.js';
 import { ApiError } from './errors.js';
@@ -145,7 +146,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Embed
     }
   }
   const rbacDir = opts.rbacDir ?? join(REPO, 'manifests');
-  for (const o of readManifests(rbacDir, RBAC_KINDS)) {
+  for (const o of loadRBACObjects(rbacDir)) {
     const m = meta(o);
     const [group, version] = String(o.apiVersion ?? '').split('/');
     const def = registry.byKind(group ?? '', String(o.kind));
