@@ -28,40 +28,56 @@ export interface ServiceStatus {
 export interface ServiceStatusWriter {
   /**
    * Writes status.loadBalancer (replacing it: no ingress clears it) and, when given,
-   * status.conditions (replacing the list). With a resourceVersion the write fails with
-   * ApiError code 'Conflict' if the Service changed since. Returns the stored Service.
+   * status.conditions (replacing the list) and annotations (string sets, null removes),
+   * all in one request. With a resourceVersion the write fails with ApiError code
+   * 'Conflict' if the Service changed since. Returns the stored Service.
    */
-  updateServiceStatus(namespace: string, name: string, status: ServiceStatus, resourceVersion?: string): Promise<K8sObject>;
+  updateServiceStatus(
+    namespace: string,
+    name: string,
+    status: ServiceStatus,
+    resourceVersion?: string,
+    annotations?: Record<string, string | null>,
+  ): Promise<K8sObject>;
 }
 
 export interface AnnotationWriter {
-  /**
-   * Sets (string) or removes (null) annotations on a Service, leaving the others alone.
-   * Annotations are metadata, which a /status write ignores, so this patches the Service
-   * itself: RBAC must grant `patch` on services (not only services/status).
-   */
+  /** Sets (string) or removes (null) annotations on a Service, leaving the others alone. */
   setServiceAnnotations(namespace: string, name: string, annotations: Record<string, string | null>, resourceVersion?: string): Promise<K8sObject>;
 }
 
+// Both go through the Service's /status subresource. kube-apiserver's
+// serviceStatusStrategy resets only spec on a status write, so metadata (the
+// herald.dev/ip-allocated-from-pool annotation) is kept, as MetalLB relies on for its
+// pool annotation; RBAC then needs `patch` on services/status only, never on the
+// Service itself, whose spec stays the user's. (Custom resources differ: their /status
+// ignores metadata.)
 export function createServiceWriter(rest: RestClient): ServiceStatusWriter & AnnotationWriter {
+  const patchStatus = (namespace: string, name: string, body: Record<string, unknown>, resourceVersion?: string, annotations?: Record<string, string | null>) => {
+    const metadata: Record<string, unknown> = {};
+    if (resourceVersion) metadata.resourceVersion = resourceVersion;
+    if (annotations && Object.keys(annotations).length > 0) metadata.annotations = annotations;
+    if (Object.keys(metadata).length > 0) body.metadata = metadata;
+    return rest.request<K8sObject>('PATCH', objectPath(SERVICES, namespace, name, 'status'), { body, contentType: MERGE_PATCH });
+  };
   return {
-    updateServiceStatus: (namespace, name, status, resourceVersion) => {
+    updateServiceStatus: (namespace, name, status, resourceVersion, annotations) => {
       const ingress = status.loadBalancer?.ingress;
-      const patch: Record<string, unknown> = {
-        // JSON merge patch (RFC 7386): null deletes, and a list replaces the old list whole.
-        status: {
-          loadBalancer: { ingress: ingress && ingress.length > 0 ? ingress : null },
-          ...(status.conditions !== undefined ? { conditions: status.conditions.length > 0 ? status.conditions : null } : {}),
+      return patchStatus(
+        namespace,
+        name,
+        {
+          // JSON merge patch (RFC 7386): null deletes, and a list replaces the old list whole.
+          status: {
+            loadBalancer: { ingress: ingress && ingress.length > 0 ? ingress : null },
+            ...(status.conditions !== undefined ? { conditions: status.conditions.length > 0 ? status.conditions : null } : {}),
+          },
         },
-      };
-      if (resourceVersion) patch.metadata = { resourceVersion };
-      return rest.request<K8sObject>('PATCH', objectPath(SERVICES, namespace, name, 'status'), { body: patch, contentType: MERGE_PATCH });
+        resourceVersion,
+        annotations,
+      );
     },
-    setServiceAnnotations: (namespace, name, annotations, resourceVersion) => {
-      const metadata: Record<string, unknown> = { annotations };
-      if (resourceVersion) metadata.resourceVersion = resourceVersion;
-      return rest.request<K8sObject>('PATCH', objectPath(SERVICES, namespace, name), { body: { metadata }, contentType: MERGE_PATCH });
-    },
+    setServiceAnnotations: (namespace, name, annotations, resourceVersion) => patchStatus(namespace, name, {}, resourceVersion, annotations),
   };
 }
 

@@ -26,14 +26,24 @@ describe('ServiceWriter', () => {
     assert.deepEqual(rest.calls[1]?.body, { status: { loadBalancer: { ingress: null }, conditions: null } });
   });
 
-  it('sets and removes annotations on the Service itself', async () => {
+  it('sets and removes annotations through /status (kube-apiserver keeps Service metadata there)', async () => {
     const rest = new FakeRest();
-    await createServiceWriter(rest).setServiceAnnotations('apps', 'web', { 'herald.dev/ip-allocated-from-pool': 'lan', 'old': null });
+    await createServiceWriter(rest).setServiceAnnotations('apps', 'web', { 'herald.dev/ip-allocated-from-pool': 'lan', old: null });
     assert.deepEqual(rest.calls[0], {
       method: 'PATCH',
-      path: '/api/v1/namespaces/apps/services/web',
+      path: '/api/v1/namespaces/apps/services/web/status',
       contentType: 'application/merge-patch+json',
       body: { metadata: { annotations: { 'herald.dev/ip-allocated-from-pool': 'lan', old: null } } },
+    });
+  });
+
+  it('writes the IP and its pool annotation in one request', async () => {
+    const rest = new FakeRest();
+    await createServiceWriter(rest).updateServiceStatus('apps', 'web', { loadBalancer: { ingress: [{ ip: '192.0.2.9' }] } }, '3', { 'herald.dev/ip-allocated-from-pool': 'lan' });
+    assert.equal(rest.calls.length, 1);
+    assert.deepEqual(rest.calls[0]?.body, {
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.9' }] } },
+      metadata: { resourceVersion: '3', annotations: { 'herald.dev/ip-allocated-from-pool': 'lan' } },
     });
   });
 });
