@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createKubeClient, type KubeClient } from '../../../shared/k8s/client.js';
+import { FakeClock } from '../../../shared/k8s/clock.js';
 import { createInformer, type Informer, type InformerEvent, type K8sObject } from '../../../shared/k8s/informer.js';
 import type { IPAddressPool } from '../../../shared/api/types.js';
 import { collectionPath, heraldResource, NAMESPACES, objectPath, SECRETS, SERVICES, type ResourceType } from '../../../shared/k8s/resources.js';
@@ -150,6 +151,24 @@ describe('informer (embedded API server)', function () {
     assert.equal(inf.hasSynced(), false);
     assert.ok(inf.stats().errors >= 3, `errors: ${inf.stats().errors}`);
     c.close();
+  });
+
+  it('aborts a watch that outlives its server-side timeout (a half-open connection) and resumes', async () => {
+    const clock = new FakeClock(Date.now());
+    const { inf } = informer({ resource: SERVICES, namespace: ns, clock, watchTimeoutSeconds: [60, 60] });
+    await inf.synced;
+    await waitFor(() => inf.stats().watching, 'the watch is open');
+    const before = inf.stats();
+    // The embedded server would end the watch at 60 s of real time; on the informer's
+    // clock 90 s pass at once, as if the server's close had been lost.
+    await clock.advance(90_000);
+    await waitFor(async () => {
+      await clock.advance(500);
+      return inf.stats().watches > before.watches && inf.stats().watching;
+    }, 'a new watch');
+    assert.equal(inf.stats().lists, before.lists, 'resumed without relisting');
+    await createService(admin, ns, 'after-guard');
+    await waitFor(() => inf.get('after-guard', ns) !== undefined, 'change seen on the new watch');
   });
 
   it('filters by label selector, field selector and name', async () => {
