@@ -246,11 +246,11 @@ function openSent(s: FSMState, e: FSMEvent): StepResult {
   return unexpected(s, e, FSMSubcode.UnexpectedMessageInOpenSent);
 }
 
-function keepaliveTick(s: FSMState): StepResult {
+function keepaliveTick(s: FSMState, e: FSMEvent): StepResult {
   const seconds = s.negotiated?.keepaliveTime ?? 0;
-  const actions: FSMAction[] = [{ type: 'send', message: KEEPALIVE }];
-  if (seconds > 0) actions.push({ type: 'startTimer', timer: 'keepalive', seconds });
-  return result(s, actions, 'keepalive-sent');
+  // Hold time 0: no keepalives at all (RFC 4271 §4.4); a late timer is stale.
+  if (seconds === 0) return ignore(s, e);
+  return result(s, [{ type: 'send', message: KEEPALIVE }, { type: 'startTimer', timer: 'keepalive', seconds }], 'keepalive-sent');
 }
 
 function holdRestart(s: FSMState): FSMAction[] {
@@ -261,7 +261,7 @@ function holdRestart(s: FSMState): FSMAction[] {
 function openConfirm(s: FSMState, e: FSMEvent): StepResult {
   switch (e.type) {
     case 'KeepaliveTimerExpires':
-      return keepaliveTick(s);
+      return keepaliveTick(s, e);
     case 'KeepAliveMsg': {
       const negotiated = s.negotiated;
       if (!negotiated) return unexpected(s, e, FSMSubcode.UnexpectedMessageInOpenConfirm);
@@ -275,7 +275,7 @@ function openConfirm(s: FSMState, e: FSMEvent): StepResult {
 function established(s: FSMState, e: FSMEvent): StepResult {
   switch (e.type) {
     case 'KeepaliveTimerExpires':
-      return keepaliveTick(s);
+      return keepaliveTick(s, e);
     case 'KeepAliveMsg':
       return result({ ...s, attempts: 0 }, holdRestart(s), 'keepalive-received');
     case 'UpdateMsg':
