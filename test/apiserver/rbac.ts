@@ -256,12 +256,25 @@ function clusterRoleRules(p: Policy, role: RBACObject): PolicyRule[] {
 }
 
 export class Authorizer {
+  private lastSource: RBACObject[] | undefined;
+  private lastPolicy: Policy | undefined;
+
+  /** `source` is called on every request; returning the same array again reuses its index. */
   constructor(private readonly source: () => RBACObject[]) {}
+
+  private policy(): Policy {
+    const objects = this.source();
+    if (objects !== this.lastSource || !this.lastPolicy) {
+      this.lastPolicy = index([...BOOTSTRAP_POLICY, ...objects]);
+      this.lastSource = objects;
+    }
+    return this.lastPolicy;
+  }
 
   authorize(a: RequestAttributes): Decision {
     // kube-apiserver's privileged-group authorizer, in front of RBAC.
     if (a.groups.includes('system:masters')) return { allowed: true, reason: '' };
-    const p = index([...BOOTSTRAP_POLICY, ...this.source()]);
+    const p = this.policy();
     const groups = effectiveGroups(a.user, a.groups);
     const errors: string[] = [];
 

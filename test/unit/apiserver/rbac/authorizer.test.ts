@@ -87,12 +87,14 @@ describe('apiserver RBAC authorizer', () => {
     assert.deepEqual(authz.authorize(req('mallory', 'get', 'pods', { namespace: 'ns1' })), { allowed: false, reason: '' });
   });
 
-  it('reads the objects afresh on every request', () => {
-    const live: RBACObject[] = [];
+  it('asks for the objects on every request, and sees a new set at once', () => {
+    let live: RBACObject[] = [];
     const a = new Authorizer(() => live);
     assert.equal(a.authorize(req('alice', 'get', 'pods', { namespace: 'x' })).allowed, false);
-    live.push(...objects);
+    live = [...objects];
     assert.equal(a.authorize(req('alice', 'get', 'pods', { namespace: 'x' })).allowed, true);
+    live = objects.filter((o) => (o.metadata as { name: string }).name !== 'alice-reads');
+    assert.equal(a.authorize(req('alice', 'get', 'pods', { namespace: 'x' })).allowed, false);
   });
 
   it('words 403 messages as kube-apiserver', () => {
