@@ -271,6 +271,8 @@ const FORMATS: Record<string, (s: string) => boolean> = {
 };
 
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
+/** As doubles: the largest below 2^63 is 2^63 - 1024 (2^63 - 1 itself rounds up to 2^63). */
+const INT64 = { min: -(2 ** 63), max: 2 ** 63 - 1024 };
 
 interface Walk {
   errors: FieldError[];
@@ -405,8 +407,12 @@ function validateNumber(s: Schema, v: number, name: string, at: string, emit: (e
   const integral = Number.isInteger(v);
   // kube-openapi's IsValueValidAgainstRange: a plain error, which ValidateCustomResource
   // reports against the root with an empty value.
-  if (s.type === 'integer' && s.format === 'int32' && (v < INT32.min || v > INT32.max)) {
-    emit(invalid(NIL_FIELD, '', `Checked value must be of type integer with format int32 in ${name}`));
+  if (s.type === 'integer') {
+    const range = s.format === 'int32' ? INT32 : INT64;
+    if (v < range.min || v > range.max) {
+      const format = s.format === 'int32' || s.format === 'int64' ? `with format ${s.format}` : '(default format)';
+      emit(invalid(NIL_FIELD, '', `Checked value must be of type integer ${format} in ${name}`));
+    }
   }
   // Bounds print as int64 when the value is an integer, as float64 (%v) otherwise.
   const bound = (b: number): string => (integral ? String(Math.trunc(b)) : goFloat(b));

@@ -48,6 +48,8 @@ describe('apiserver CRD schema validation', () => {
     ['int32 range', { name: 'ok', port: 2 ** 31 },
       ['<nil>: Invalid value: "": Checked value must be of type integer with format int32 in spec.port',
         'spec.port: Invalid value: 2147483648: spec.port in body should be less than or equal to 65535']],
+    ['int64 range', { name: 'ok', step: 1e19 },
+      ['<nil>: Invalid value: "": Checked value must be of type integer (default format) in spec.step']],
     ['maxLength', { name: 'abcdef' }, ['spec.name: Too long: may not be more than 5 bytes'], 'FieldValueTooLong'],
     ['minLength', { name: '' }, ['spec.name: Invalid value: "": spec.name in body should be at least 1 chars long']],
     ['pattern', { name: 'AB' }, [`spec.name: Invalid value: "AB": spec.name in body should match '^[a-z]+$'`]],
