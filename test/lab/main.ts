@@ -1,10 +1,8 @@
 // `npm run -s herald -- lab up | down | status | endpoints`: the network-namespace
 // testbed of DESIGN.md, "The lab".
+// Modules load per subcommand: `lab down` must stay quick and not pull in the
+// Kubernetes client.
 import { parseArgs } from 'node:util';
-import { connect, moveEndpoints } from './lab-api.js';
-import { labDown } from './lab-down.js';
-import { formatStatus, labStatus } from './lab-status.js';
-import { labUp } from './lab-up.js';
 import { labPaths } from './paths.js';
 import { MAX_NODES, labPlan } from './plan.js';
 import { isRouterKind, ROUTER_KINDS } from './router.js';
@@ -41,6 +39,7 @@ async function up(args: string[]): Promise<number> {
   if (!isRouterKind(kind)) throw new UsageError(`--router: one of ${ROUTER_KINDS.join(', ')}`);
   const paths = labPaths();
   const t0 = Date.now();
+  const { labUp } = await import('./lab-up.js');
   const res = await labUp(
     paths,
     {
@@ -57,6 +56,7 @@ async function up(args: string[]): Promise<number> {
 
 async function down(): Promise<number> {
   const t0 = Date.now();
+  const { labDown } = await import('./lab-down.js');
   const r = await labDown(labPaths());
   console.log(`lab down: ${r.processes} processes stopped, ${r.namespaces.length} namespaces removed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const p of r.problems) console.error(`lab down: ${p}`);
@@ -65,6 +65,7 @@ async function down(): Promise<number> {
 
 async function status(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+  const { formatStatus, labStatus } = await import('./lab-status.js');
   const r = await labStatus(labPaths());
   console.log(values.json ? JSON.stringify(r, null, 2) : formatStatus(r));
   return 0;
@@ -89,6 +90,7 @@ async function endpoints(args: string[]): Promise<number> {
   const known = new Set(plan.nodes.map((n) => n.name));
   const unknown = [...ready, ...notReady].filter((n) => !known.has(n));
   if (unknown.length > 0) throw new UsageError(`not lab nodes: ${unknown.join(', ')} (the lab has ${[...known].join(', ')})`);
+  const { connect, moveEndpoints } = await import('./lab-api.js');
   const client = connect(paths.kubeconfig);
   try {
     const slices = await moveEndpoints(client, m[1] ?? '', m[2] ?? '', plan.nodes, { ready, notReady });
@@ -120,16 +122,13 @@ export async function main(args: string[]): Promise<number> {
         console.log(USAGE);
         return cmd === undefined ? 2 : 0;
       default:
-        console.error(`lab: unknown command "${cmd}"\n\n${USAGE}`);
+        console.error(`lab: unknown command "${cmd}" (lab --help for usage)`);
         return 2;
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`lab: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) {
-      console.error(`lab: ${e.message}\n\n${USAGE}`);
+    const parseError = e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS');
+    if (e instanceof UsageError || parseError) {
+      console.error(`lab: ${e.message} (lab --help for usage)`);
       return 2;
     }
     console.error(`lab: ${e instanceof Error ? e.message : String(e)}`);
