@@ -4,10 +4,14 @@ import type { BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L
 import { aborted, shutdownSignal, startRuntime } from '../shared/k8s/bootstrap.js';
 import { createEventRecorder } from '../shared/k8s/events.js';
 import type { K8sObject } from '../shared/k8s/informer.js';
-import { ENDPOINT_SLICES, heraldResource, NODES, SERVICES } from '../shared/k8s/resources.js';
+import { ENDPOINT_SLICES, heraldResource, NODES, SECRETS, SERVICES } from '../shared/k8s/resources.js';
 import { createStatusWriter } from '../shared/k8s/writers.js';
 import { parseClientFlags, type FlagSpec } from '../shared/flags.js';
 import { startSpeaker, type RunningSpeaker } from './start.js';
+import type { AnnouncerFactory } from './announcer.js';
+
+/** The protocols this speaker runs; each issue's announcer joins this list. */
+const ANNOUNCERS: AnnouncerFactory[] = [];
 
 export const SPEAKER_FLAGS: FlagSpec = {
   command: 'speaker',
@@ -50,6 +54,7 @@ export async function main(args: string[]): Promise<number> {
     bgpPeers: rt.informer<BGPPeer>({ resource: heraldResource('BGPPeer'), namespace: ns }),
     communities: rt.informer<Community>({ resource: heraldResource('Community'), namespace: ns }),
     bfdProfiles: rt.informer<BFDProfile>({ resource: heraldResource('BFDProfile'), namespace: ns }),
+    secrets: rt.informer<K8sObject>({ resource: SECRETS, namespace: ns }),
   };
   const events = createEventRecorder({ rest: client.rest, component: 'herald-speaker', host: nodeName, clock, logger: log });
 
@@ -69,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
         events,
         metrics: rt.metrics,
         client,
-      });
+      }, { announcers: ANNOUNCERS });
       await aborted(stop.signal);
     } catch (err) {
       log.error({ err }, 'starting the speaker failed');

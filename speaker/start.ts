@@ -1,14 +1,25 @@
-// The seam between the speaker's entry point and its announcers. main.ts connects and
-// syncs the informers, then calls startSpeaker; the L2 and BGP work (issues 5 and 6)
-// replaces this placeholder.
-import type { BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement } from '../shared/api/types.js';
-import type { Clock } from '../shared/k8s/clock.js';
+// The speaker core: informers in, one snapshot out to every announcer. Every change to a
+// watched object schedules one rebuild (coalesced, so a burst of events costs one pass);
+// the rebuild runs the pure config model and snapshot builders and hands the result to
+// the L2 and BGP announcers, which each work out what to change.
+import type {
+  BFDProfile,
+  BGPAdvertisement,
+  BGPPeer,
+  Community,
+  IPAddressPool,
+  L2Advertisement,
+} from '../shared/api/types.js';
+import { buildConfig, type SecretLike } from '../shared/config/model.js';
+import type { Clock, TimerHandle } from '../shared/k8s/clock.js';
 import type { KubeClient } from '../shared/k8s/client.js';
 import type { EventRecorder } from '../shared/k8s/events.js';
 import type { Informer, K8sObject } from '../shared/k8s/informer.js';
 import type { StatusWriter } from '../shared/k8s/writers.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
+import type { Announcer, AnnouncerFactory } from './announcer.js';
+import { buildSnapshot, type RawEndpointSlice, type RawNode, type RawService, type SpeakerSnapshot } from './snapshot.js';
 
 export interface SpeakerDeps {
   log: Logger;
@@ -27,6 +38,8 @@ export interface SpeakerDeps {
     bgpPeers: Informer<BGPPeer>;
     communities: Informer<Community>;
     bfdProfiles: Informer<BFDProfile>;
+    /** Secrets of the install namespace: BGP passwords and the memberlist key. */
+    secrets: Informer<K8sObject>;
   };
   status: StatusWriter;
   events: EventRecorder;
@@ -37,16 +50,88 @@ export interface SpeakerDeps {
 export interface RunningSpeaker {
   /** Leaves gracefully (make-before-break for L2, NOTIFICATION or GR for BGP). */
   stop(): Promise<void>;
+  /** The snapshot last handed to the announcers (for tests and diagnostics). */
+  snapshot(): SpeakerSnapshot | undefined;
 }
 
-export async function startSpeaker(deps: SpeakerDeps): Promise<RunningSpeaker> {
-  deps.log.info(
-    {
-      services: deps.informers.services.list().length,
-      nodes: deps.informers.nodes.list().length,
-      pools: deps.informers.pools.list().length,
-    },
-    'speaker started (no announcers yet: nothing is announced)',
+export interface SpeakerOptions {
+  /** The announcers to run; the entry point passes L2 and BGP. */
+  announcers: readonly AnnouncerFactory[];
+  /** How long a burst of events is coalesced before one rebuild, ms. */
+  coalesceMs?: number;
+}
+
+/** Reads the raw objects out of the informers and builds the snapshot (pure apart from the reads). */
+export function snapshotFrom(deps: SpeakerDeps): { snapshot: SpeakerSnapshot; configErrors: number } {
+  const i = deps.informers;
+  const { model, errors } = buildConfig({
+    pools: [...i.pools.list()],
+    l2Advertisements: [...i.l2Advertisements.list()],
+    bgpAdvertisements: [...i.bgpAdvertisements.list()],
+    peers: [...i.bgpPeers.list()],
+    communities: [...i.communities.list()],
+    bfdProfiles: [...i.bfdProfiles.list()],
+    secrets: i.secrets.list() as SecretLike[],
+    namespace: deps.namespace,
+  });
+  const snapshot = buildSnapshot({
+    nodeName: deps.nodeName,
+    config: model,
+    services: i.services.list() as RawService[],
+    endpointSlices: i.endpointSlices.list() as RawEndpointSlice[],
+    nodes: i.nodes.list() as RawNode[],
+    ...(deps.lbClass !== undefined ? { lbClass: deps.lbClass } : {}),
+  });
+  return { snapshot, configErrors: errors.length };
+}
+
+export async function startSpeaker(deps: SpeakerDeps, opts: SpeakerOptions): Promise<RunningSpeaker> {
+  const { log, clock } = deps;
+  const coalesceMs = opts.coalesceMs ?? 5;
+  const rebuilds = deps.metrics.counter({ name: 'speaker_rebuilds_total', help: 'Snapshot rebuilds handed to the announcers.' });
+  const configErrors = deps.metrics.gauge({ name: 'speaker_config_errors', help: 'Errors in the herald configuration as this speaker sees it.' });
+  const announcers: Announcer[] = [];
+  for (const make of opts.announcers) announcers.push(await make(deps));
+
+  let last: SpeakerSnapshot | undefined;
+  let timer: TimerHandle | undefined;
+  let stopped = false;
+
+  const rebuild = (): void => {
+    timer = undefined;
+    if (stopped) return;
+    const { snapshot, configErrors: n } = snapshotFrom(deps);
+    last = snapshot;
+    configErrors.set(n);
+    rebuilds.inc();
+    for (const a of announcers) {
+      try {
+        a.update(snapshot);
+      } catch (err) {
+        // One protocol's fault must not stop the other from announcing.
+        log.error({ err, protocol: a.protocol }, 'announcer update failed');
+      }
+    }
+  };
+  const schedule = (): void => {
+    if (timer === undefined && !stopped) timer = clock.setTimeout(rebuild, coalesceMs);
+  };
+
+  const unsubscribe = Object.values(deps.informers).map((inf) => (inf as Informer<K8sObject>).subscribe(schedule));
+  rebuild();
+  log.info(
+    { services: last?.services.length ?? 0, pools: last?.config.pools.length ?? 0, announcers: announcers.map((a) => a.protocol) },
+    'speaker started',
   );
-  return { stop: async () => deps.log.info('speaker stopped') };
+
+  return {
+    snapshot: () => last,
+    stop: async () => {
+      stopped = true;
+      timer?.cancel();
+      for (const u of unsubscribe) u();
+      await Promise.all(announcers.map((a) => a.stop().catch((err: unknown) => log.error({ err, protocol: a.protocol }, 'announcer stop failed'))));
+      log.info('speaker stopped');
+    },
+  };
 }
