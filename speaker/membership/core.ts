@@ -9,13 +9,15 @@
 // and at once when it says `leave`. Heartbeats travel the announcing network, so a dead
 // NIC is a dead node (leases through the API server miss that: Cilium #35507).
 //
-// Joining. A speaker listens for one detection time before it reports anything (`ready`),
-// so that it never starts by believing it is alone and claiming every IP; peers heard in
-// that time are live at once. After that, a peer with a new boot counts as live only once
-// heard without a break for `joinDelayMs`: the joiner starts announcing when it becomes
-// ready, and the node it takes IPs from stops only after that (make-before-break). A peer
-// that timed out and comes back with the same boot waits `holdDownMs` (default 0: a
-// healed partition should end the double announcement as soon as possible).
+// Joining. A speaker heartbeats from the start but listens for one detection time before
+// it reports anything (`ready`), so that it never starts by believing it is alone and
+// claiming every IP; peers heard in that time are live at once (speakers started together
+// all see each other by then). After that, a peer with a new boot counts as live only
+// once heard without a break for `joinDelayMs` (default 500 ms, more than the joiner's
+// 350 ms of listening): the joiner starts announcing when it becomes ready, and the node
+// it takes IPs from stops only after that (make-before-break). A peer that timed out and
+// comes back with the same boot waits `holdDownMs` (default 0: a healed partition should
+// end the double announcement as soon as possible).
 //
 // Replay. Every message carries the sender's boot (start time + nonce) and a sequence
 // number. Per sender, only the newest boot is accepted and, within it, only increasing
@@ -41,7 +43,7 @@ export interface CoreOptions {
 export const DEFAULT_CORE_OPTIONS = {
   intervalMs: 100,
   detectMultiplier: 3.5,
-  joinDelayMs: 200,
+  joinDelayMs: 500,
   holdDownMs: 0,
   maxClockSkewMs: 60_000,
 } as const;
