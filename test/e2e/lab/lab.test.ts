@@ -12,6 +12,7 @@ import { labPaths } from '../../lab/paths.js';
 import { NODE_ASN, ROUTER_ASN, VIP_IF, namespacesOf, type LabPlan } from '../../lab/plan.js';
 import { httpGet, whoAnswers } from '../../lab/probes.js';
 import { readRecords } from '../../lab/processes.js';
+import { vtysh } from '../../lab/router-frr.js';
 import { createRouter } from '../../lab/routers.js';
 import type { EndpointSlice } from '../../lab/services.js';
 import {
@@ -179,6 +180,9 @@ const paths = labPaths();
       ['192.0.2.11', '192.0.2.12', '2001:db8:0:2::11', '2001:db8:0:2::12'],
     );
     assert.match(await router.showRoute('203.0.113.10/32'), /192\.0\.2\.11[\s\S]*192\.0\.2\.12/);
+    // Graceful restart: FRR helps a restarting speaker (RFC 4724 §4.2).
+    const nb = JSON.parse(await vtysh({ paths }, ['show bgp neighbors 192.0.2.11 json'])) as Record<string, { gracefulRestartInfo?: { localGrMode?: string } }>;
+    assert.match(nb['192.0.2.11']?.gracefulRestartInfo?.localGrMode ?? '', /^Helper/);
     for (const ip of ['203.0.113.10', '2001:db8:ff::10']) {
       const body = await httpGet('hl-ext', ip);
       assert.ok(body === 'hl-node1\n' || body === 'hl-node2\n', `ext reached ${ip}: ${String(body)}`);
