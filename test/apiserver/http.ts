@@ -12,6 +12,7 @@ import { ApiError, badRequest, internalError, methodNotSupported, notFoundPath, 
 import type { Faults } from './faults.js';
 import type { Obj } from './object.js';
 import { openAPIHandler } from './openapi.js';
+import { decodeKubernetesProtobuf, PROTOBUF } from './protobuf.js';
 import { apiVersionOf, hasStatus, type Registry, type ResourceDef } from './registry.js';
 import { gr, type ListResult, type Rest, type WriteResult } from './rest.js';
 import type { Stored } from './store.js';
@@ -88,7 +89,7 @@ function sendObj(res: ServerResponse, code: number, o: unknown, contentType?: st
   send(res, code, JSON.stringify(o), {}, contentType);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readRaw(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
@@ -96,7 +97,19 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY) throw tooLarge();
     chunks.push(c as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readRaw(req)).toString('utf8');
+}
+
+/** A create, update or delete body: JSON, YAML, or Kubernetes protobuf. */
+async function readObject(req: IncomingMessage): Promise<unknown> {
+  const contentType = req.headers['content-type'];
+  const raw = await readRaw(req);
+  if (contentType?.split(';')[0]?.trim().toLowerCase() === PROTOBUF) return raw.length === 0 ? undefined : decodeKubernetesProtobuf(raw);
+  return parseBody(raw.toString('utf8'), contentType);
 }
 
 function parseBody(raw: string, contentType: string | undefined): unknown {
@@ -255,13 +268,13 @@ export class Handler {
       case 'create': {
         if (rr.name !== undefined) throw methodNotSupported(gr(def), 'create');
         if (needsNamespace) throw notFoundPath();
-        const body = parseBody(await readBody(req), req.headers['content-type']);
+        const body = await readObject(req);
         return this.sendWrite(res, def, rest.create(def, rr.namespace, body, q), render);
       }
       case 'update': {
         if (rr.name === undefined) throw methodNotSupported(gr(def), 'update');
         if (needsNamespace) throw notFoundPath();
-        const body = parseBody(await readBody(req), req.headers['content-type']);
+        const body = await readObject(req);
         return this.sendWrite(res, def, rest.update(def, rr.namespace, rr.name, rr.subresource, body, q), render);
       }
       case 'patch': {
@@ -272,11 +285,11 @@ export class Handler {
       }
       case 'delete': {
         if (needsNamespace || rr.subresource !== undefined) throw notFoundPath();
-        const body = parseBody(await readBody(req), req.headers['content-type']);
+        const body = await readObject(req);
         return this.sendWrite(res, def, rest.delete(def, rr.namespace, rr.name as string, body, q), render);
       }
       case 'deletecollection': {
-        const body = parseBody(await readBody(req), req.headers['content-type']);
+        const body = await readObject(req);
         const items = rest.deleteCollection(def, rr.namespace, body, q).map((o) => rest.external(def, o));
         return sendObj(res, 200, { kind: def.listKind, apiVersion: apiVersionOf(def), metadata: {}, items });
       }

@@ -174,6 +174,31 @@ describe('apiserver: kubectl', function () {
     assert.match(secrets.stderr, /secrets is forbidden: User "system:serviceaccount:herald-system:speaker" cannot list resource "secrets" in API group "" in the namespace "default"/);
   });
 
+  it('runs the create commands, which send protobuf', async () => {
+    assert.match(await ok(['create', 'namespace', 'made']), /namespace\/made created/);
+    await ok(['create', 'secret', 'generic', 'bgp-pass', '-n', 'made', '--from-literal=password=s3cret']);
+    await ok(['create', 'configmap', 'cfg', '-n', 'made', '--from-literal=a=1', '--from-literal=empty=']);
+    await ok(['create', 'service', 'loadbalancer', 'lb', '-n', 'made', '--tcp=80:8080']);
+    await ok(['create', 'clusterrolebinding', 'crb', '--clusterrole=view', '--user=someone']);
+    await ok(['create', 'deployment', 'dep', '-n', 'made', '--image=registry.example/herald:1', '--replicas=2']);
+    assert.equal((await getJSON('secret', '-n', 'made', 'bgp-pass')).data.password, Buffer.from('s3cret').toString('base64'));
+    assert.deepEqual((await getJSON('configmap', '-n', 'made', 'cfg')).data, { a: '1', empty: '' });
+    const lb = await getJSON('svc', '-n', 'made', 'lb');
+    assert.equal(lb.spec.type, 'LoadBalancer');
+    assert.deepEqual(lb.spec.ports.map((p: { port: number; targetPort: number; protocol: string }) => [p.port, p.targetPort, p.protocol]), [[80, 8080, 'TCP']]);
+    assert.equal((await getJSON('clusterrolebinding', 'crb')).subjects[0].name, 'someone');
+    const dep = await getJSON('deployment', '-n', 'made', 'dep');
+    assert.equal(dep.spec.replicas, 2);
+    assert.equal(dep.spec.template.spec.containers[0].image, 'registry.example/herald:1');
+  });
+
+  it('explains herald kinds and refuses unknown fields on apply', async () => {
+    assert.match(await ok(['explain', 'ipaddresspool.spec']), /addresses\s+<\[\]string> -required-/);
+    const r = await kubectl(h, ['apply', '-f', manifest(h, 'unknown.yaml', POOL.replace('spec:\n', 'spec:\n  bogus: 1\n'))]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /IPAddressPool in version "v1beta1" cannot be handled as a IPAddressPool: strict decoding error: unknown field "spec.bogus"/);
+  });
+
   it('lists events, including ones written through events.k8s.io', async () => {
     await request(h.api, 'POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
       body: { metadata: { name: 'web.1' }, eventTime: '2024-01-01T00:00:00.000000Z', reportingController: 'herald.dev/controller', reportingInstance: 'c', action: 'Allocate', reason: 'IPAllocated', type: 'Normal', note: 'Assigned IP ["192.0.2.200"]', regarding: { kind: 'Service', namespace: 'default', name: 'web' } },
