@@ -1,6 +1,6 @@
 // Addresses and NLRI prefixes on the wire (RFC 4271 §4.3, RFC 4760 §5). Text <-> value
 // goes through shared/ip (ip-address); this module only moves octets.
-import { familyBits, formatIP, parseCIDR, parseIP, type Family } from '../../shared/ip/ip.js';
+import { familyBits, formatIP, parseCIDR, parseIP, type Family, type IP } from '../../shared/ip/ip.js';
 import { BGPEncodeError } from './errors.js';
 import type { Fault, Reader } from './reader.js';
 import type { Writer } from './writer.js';
@@ -17,6 +17,20 @@ export function toPrefix(cidr: string): Prefix {
   const r = parseCIDR(cidr);
   if (!r.ok) throw new BGPEncodeError(r.error);
   return { family: r.value.family, prefix: formatIP({ family: r.value.family, value: r.value.first }), length: r.value.prefixLength };
+}
+
+/**
+ * The prefix of `ip` masked to `length` (an advertisement's aggregation length). Its
+ * value is remembered, so encoding it needs no parse.
+ */
+export function prefixFromIP(ip: IP, length: number): Prefix {
+  const bits = familyBits(ip.family);
+  if (!Number.isInteger(length) || length < 0 || length > bits) throw new BGPEncodeError(`prefix length ${length} is not 0..${bits}`);
+  const hostBits = BigInt(bits - length);
+  const value = (ip.value >> hostBits) << hostBits;
+  const prefix = formatIP({ family: ip.family, value });
+  remember(prefix, ip.family, value);
+  return { family: ip.family, prefix, length };
 }
 
 /** `192.0.2.0/24`. */
@@ -36,20 +50,36 @@ export function readAddress(r: Reader, family: Family, what: string): string {
   return formatIP({ family: 6, value: bytesToBigInt(r.bytes(16, what)) });
 }
 
+/**
+ * Parsed address values, so re-announcing the same prefixes (every session, every
+ * resync) parses each text once. Bounded: cleared when full.
+ */
+const parsed = new Map<string, bigint>();
+const PARSED_MAX = 200_000;
+
 /** The value of an address of the given family; BGPEncodeError when the text is not one. */
 export function addressValue(text: string, family: Family): bigint {
+  const key = family === 4 ? text : `6${text}`;
+  const hit = parsed.get(key);
+  if (hit !== undefined) return hit;
   const ip = parseIP(text);
   if (!ip || ip.family !== family) throw new BGPEncodeError(`"${text}" is not an IPv${family} address`);
+  remember(text, family, ip.value);
   return ip.value;
 }
 
+function remember(text: string, family: Family, value: bigint): void {
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(family === 4 ? text : `6${text}`, value);
+}
+
+/** The address as 4 or 16 big-endian octets. */
+function addressOctets(v: bigint, family: Family): Buffer {
+  return Buffer.from(v.toString(16).padStart(family === 4 ? 8 : 32, '0'), 'hex');
+}
+
 export function writeAddress(w: Writer, text: string, family: Family): void {
-  const v = addressValue(text, family);
-  if (family === 4) {
-    w.u32(Number(v));
-    return;
-  }
-  for (let shift = 120n; shift >= 0n; shift -= 8n) w.u8(Number((v >> shift) & 0xffn));
+  w.bytes(addressOctets(addressValue(text, family), family));
 }
 
 /** Octets a prefix takes on the wire: its length octet plus ceil(length / 8). */
@@ -95,6 +125,5 @@ export function writePrefix(w: Writer, p: Prefix): void {
   const hostBits = BigInt(bits - p.length);
   const v = (addressValue(p.prefix, p.family) >> hostBits) << hostBits;
   w.u8(p.length);
-  const n = (p.length + 7) >> 3;
-  for (let i = 0; i < n; i++) w.u8(Number((v >> BigInt(bits - 8 - i * 8)) & 0xffn));
+  w.bytes(addressOctets(v, p.family).subarray(0, (p.length + 7) >> 3));
 }
