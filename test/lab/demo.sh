@@ -5,7 +5,7 @@
 # router's route and curl from a client behind the router. Parts of herald that are not
 # built yet are named as such; the demo exits 0 whenever the lab itself works.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 say() { printf '%s\n' "$*"; }
 step() { printf '\n== %s\n' "$*"; }
