@@ -65,42 +65,25 @@ export function decodeOpen(body: Buffer): OpenMessage {
   return { type: 'open', version, myAS, holdTime, bgpIdentifier, capabilities };
 }
 
-/** Writes an OPEN body. Capabilities share parameters of up to 255 octets each. */
+/**
+ * Writes an OPEN body: every capability in one Capabilities parameter, with the RFC 9072
+ * extended lengths only when they do not fit in one octet.
+ */
 export function writeOpen(w: Writer, m: OpenMessage): void {
   if (m.myAS < 0 || m.myAS > 0xffff) throw new BGPEncodeError(`my AS ${m.myAS} does not fit in 2 octets; send AS_TRANS`);
   if (m.holdTime < 0 || m.holdTime > 0xffff) throw new BGPEncodeError(`hold time ${m.holdTime} out of range`);
   w.u8(m.version).u16(m.myAS).u16(m.holdTime);
   writeAddress(w, m.bgpIdentifier, 4);
-
-  const encoded = m.capabilities.map((c) => {
-    const cw = new Writer(16);
-    writeCapability(cw, c);
-    return cw.finish();
-  });
-  const params: Buffer[][] = [];
-  let current: Buffer[] = [];
-  let size = 0;
-  for (const e of encoded) {
-    if (size + e.length > 255) {
-      params.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(e);
-    size += e.length;
+  const cw = new Writer(64);
+  for (const c of m.capabilities) writeCapability(cw, c);
+  const caps = cw.finish();
+  if (caps.length === 0) {
+    w.u8(0);
+  } else if (caps.length + 2 <= 255) {
+    w.u8(caps.length + 2).u8(PARAM_CAPABILITIES).u8(caps.length).bytes(caps);
+  } else {
+    // RFC 9072 §2: Non-Ext OP Len 255, Non-Ext OP Type 255, then 2-octet lengths.
+    w.u8(255).u8(PARAM_EXTENDED).u16(3 + caps.length);
+    w.u8(PARAM_CAPABILITIES).u16(caps.length).bytes(caps);
   }
-  if (current.length > 0) params.push(current);
-  const total = params.reduce((n, p) => n + 2 + p.reduce((k, b) => k + b.length, 0), 0);
-  if (total <= 255) {
-    w.u8(total);
-    for (const p of params) {
-      w.u8(PARAM_CAPABILITIES).u8(p.reduce((k, b) => k + b.length, 0));
-      for (const b of p) w.bytes(b);
-    }
-    return;
-  }
-  // RFC 9072 §2: too long for one octet.
-  const all = Buffer.concat(encoded);
-  w.u8(255).u8(PARAM_EXTENDED).u16(3 + all.length);
-  w.u8(PARAM_CAPABILITIES).u16(all.length).bytes(all);
 }

@@ -368,3 +368,32 @@ describe('speaker/bgp golden messages', () => {
     assert.throws(() => decodeMessage(bytes, FOUR), { name: 'BGPProtocolError', code: 1, subcode: 2 });
   });
 });
+
+describe('speaker/bgp long fields', () => {
+  it('writes RFC 9072 extended optional parameters when capabilities exceed 253 octets', () => {
+    const open = buildOpen({ asn: 64512, bgpIdentifier: '192.0.2.11', holdTime: 90, families: Array.from({ length: 50 }, (_, i) => ({ afi: 1000 + i, safi: 1 })) });
+    const bytes = encodeMessage(open, FOUR);
+    assert.deepEqual([bytes[28], bytes[29]], [255, 255]); // Non-Ext OP Len, Non-Ext OP Type
+    assert.equal(bytes.readUInt16BE(30), bytes.length - 32);
+    assert.deepEqual(decodeMessage(bytes, FOUR), open);
+  });
+
+  it('cuts a shutdown communication at 255 octets on a character boundary (RFC 9003 §2)', () => {
+    const n = shutdownNotification(2, 'é'.repeat(200));
+    assert.equal(n.data[0], 254);
+    assert.equal(n.shutdownMessage, 'é'.repeat(127));
+    assert.deepEqual(decodeMessage(encodeMessage(n, FOUR), FOUR), n);
+    assert.throws(() => shutdownNotification(3, 'x'), { name: 'BGPEncodeError' });
+  });
+
+  it('refuses to encode what the wire cannot carry', () => {
+    const bad: UpdateMessage[] = [
+      { type: 'update', withdrawn: [], attributes: [{ type: 'asPath', segments: [{ type: 'sequence', asns: [] }] }], nlri: [] },
+      { type: 'update', withdrawn: [], attributes: [{ type: 'asPath', segments: [{ type: 'sequence', asns: [4200000000] }] }], nlri: [] },
+      { type: 'update', withdrawn: [], attributes: [{ type: 'med', med: -1 }], nlri: [] },
+      { type: 'update', withdrawn: [], attributes: [], nlri: [toPrefix('2001:db8::/32')] },
+      { type: 'update', withdrawn: [], attributes: [{ type: 'nextHop', nextHop: '2001:db8::1' }], nlri: [] },
+    ];
+    for (const m of bad) assert.throws(() => encodeMessage(m, TWO), { name: 'BGPEncodeError' }, JSON.stringify(m.attributes));
+  });
+});
