@@ -89,7 +89,7 @@ static void invoke(packet_sock *ps, size_t argc, napi_value *argv) {
   napi_env env = ps->env;
   napi_value fn, recv, result;
   if (napi_get_reference_value(env, ps->callback, &fn) != napi_ok || fn == NULL) return;
-  napi_get_undefined(env, &recv);
+  napi_get_global(env, &recv);  /* napi_make_callback converts the receiver to an object */
   if (napi_make_callback(env, ps->async, recv, fn, argc, argv, &result) == napi_pending_exception) {
     napi_value exc;
     napi_get_and_clear_last_exception(env, &exc);
