@@ -385,7 +385,7 @@ export class Membership {
         this.m.sendErrors.inc({ code: 'noSocketForFamily' });
         continue;
       }
-      socket.send(buf, this.cfg.port, peer.address, (err) => {
+      socket.send(buf, peer.port ?? this.cfg.port, peer.address, (err) => {
         if (!err) return this.m.sent.inc({ type });
         const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
         this.m.sendErrors.inc({ code });

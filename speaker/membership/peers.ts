@@ -13,6 +13,8 @@ export interface MemberPeer {
   name: string;
   /** Canonical IPv4 or IPv6 text. */
   address: string;
+  /** The peer's membership port when it differs from the local one (tests, unusual setups). */
+  port?: number;
 }
 
 export interface PeerOptions {
