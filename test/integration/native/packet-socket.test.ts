@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { gratuitousArpFrame } from '../../../speaker/l2/arp.js';
 import { nativeAvailable, PacketSocket } from '../../../speaker/native/index.js';
 
 const run = promisify(execFile);
@@ -165,9 +166,40 @@ describe('herald-native packet socket in network namespaces (root)', function ()
 
   it('lets the process exit once the socket and memberships are closed', async () => {
     fixture!.stdin!.end();
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 10_000).unref())]);
     assert.equal(code, 0);
     assert.deepEqual(events.filter((e) => ['error', 'malformed', 'bug', 'other'].includes(e.event)), []);
+  });
+
+  it('delivers frames on loopback too, and turns an exception in onFrame into an uncaught exception', async () => {
+    // On lo, a broadcast frame we send comes back in (our outgoing copy is filtered out). lo is NOARP, so the kernel ignores the ARP request itself.
+    const frames: number[] = [];
+    const caught = new Promise<unknown>((resolveCaught) => {
+      const mochaHandlers = process.listeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      process.once('uncaughtException', (err) => {
+        for (const h of mochaHandlers) process.on('uncaughtException', h);
+        resolveCaught(err);
+      });
+    });
+    const lo = new PacketSocket({
+      ifindex: 1,
+      onError: () => {},
+      onFrame: ({ frame, ifindex, packetType }) => {
+        frames.push(frame.length);
+        // lo's own broadcast address is all zeros, so ff:ff:ff:ff:ff:ff counts as multicast.
+        assert.deepEqual([ifindex, packetType], [1, 'multicast']);
+        throw new Error('thrown by onFrame');
+      },
+    });
+    try {
+      lo.send(gratuitousArpFrame(0xc000020an, '02:00:00:00:0a:01', 'request'));
+      const err = await Promise.race([caught, new Promise((r) => setTimeout(() => r('no uncaught exception'), 5000).unref())]);
+      assert.equal((err as Error).message, 'thrown by onFrame');
+      assert.deepEqual(frames, [60]);
+    } finally {
+      lo.close();
+    }
   });
 
   it('reports system errors and refuses to send once closed', async () => {
