@@ -53,7 +53,10 @@ export async function main(args: string[]): Promise<number> {
   const leaderGauge = rt.metrics.gauge({ name: 'controller_leader', help: '1 while this replica is the leader' });
   leaderGauge.set(0);
 
-  let running: RunningController | undefined;
+  // The controller runs beside the elector, not inside its callback: the elector renews
+  // only after onStartedLeading returns, and a start that reads 50,000 Services must not
+  // let the Lease lapse while it does.
+  let running: { abort: AbortController; controller: Promise<RunningController | undefined> } | undefined;
   let elector: LeaderElector | undefined;
   let exitCode = 0;
   if (await rt.waitForSync(stop.signal)) {
@@ -67,33 +70,38 @@ export async function main(args: string[]): Promise<number> {
       identity,
       clock,
       logger: log,
-      onStartedLeading: async () => {
+      onStartedLeading: () => {
         leaderGauge.set(1);
-        try {
-          running = await startController({
-            log,
-            clock,
-            namespace: flags.namespace,
-            lbClass: flags.lbClass,
-            informers,
-            services: createServiceWriter(client.rest),
-            status: createStatusWriter(client.rest),
-            events,
-            metrics: rt.metrics,
-            client,
-          });
-        } catch (err) {
+        const abort = new AbortController();
+        const controller = startController({
+          log,
+          clock,
+          namespace: flags.namespace,
+          lbClass: flags.lbClass,
+          informers,
+          services: createServiceWriter(client.rest),
+          status: createStatusWriter(client.rest),
+          events,
+          metrics: rt.metrics,
+          client,
+          signal: abort.signal,
+        }).catch((err: unknown) => {
+          if (abort.signal.aborted) return undefined;
           // Leading without reconciling would block the standby: give the Lease up and exit.
           log.error({ err }, 'starting the controller failed');
           exitCode = 1;
           stop.trigger('controller failed to start');
-        }
+          return undefined;
+        });
+        running = { abort, controller };
       },
       onStoppedLeading: async () => {
         leaderGauge.set(0);
         const r = running;
         running = undefined;
-        await r?.stop();
+        if (!r) return;
+        r.abort.abort();
+        await (await r.controller)?.stop();
       },
     });
     const e = elector;
