@@ -73,7 +73,7 @@ as_root containerlab deploy --reconfigure -t kind/topology.clab.yml
 
 say "installing herald ($mode)"
 k apply -k manifests/base
-k wait --for=condition=Established --timeout=60s crd -l app.kubernetes.io/part-of=herald
+k wait --for=condition=Established --timeout=60s crd -l app.kubernetes.io/name=herald
 k apply -k "manifests/overlays/$mode"
 if [ "$mode" = l2 ]; then
   k apply -f kind/l2-advertisement.yaml

@@ -33,6 +33,12 @@ describe('manifests: schema validation of every file', function () {
     assert.deepEqual(outside, []);
   });
 
+  it('labels every CRD app.kubernetes.io/name=herald (kind/up.sh and kind/README.md wait on it)', () => {
+    const crds = docs.filter((d) => d.doc.kind === 'CustomResourceDefinition');
+    assert.equal(crds.length, 9);
+    for (const d of crds) assert.equal(d.doc.metadata.labels?.['app.kubernetes.io/name'], 'herald', d.file);
+  });
+
   it('ships no Secret: the memberlist key is made by the controller, BGP passwords by the user', () => {
     assert.deepEqual(
       docs.filter((d) => d.doc.kind === 'Secret').map((d) => d.file),
