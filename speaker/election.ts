@@ -9,6 +9,8 @@
 // and able to serve the Services on the IP. As in MetalLB's layer2 ShouldAnnounce, a
 // Service without a ready endpoint anywhere is not announced at all, whatever its
 // externalTrafficPolicy; with `Local` only nodes holding a ready endpoint qualify.
+// MetalLB orders by a Service's first IP, so a dual-stack Service's two IPs share a node;
+// here each IP has its own order (a shared IPv4 need not follow any one Service's IPv6).
 //
 // Order: rendezvous (highest-random-weight) hashing of node name and IP. Each node and
 // each IP gets a 64-bit key from SHA-256 of its name / canonical text; a node's score for

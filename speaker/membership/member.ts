@@ -193,6 +193,7 @@ export class Membership {
       }
     }
     if (!this.sockets.v4 && !this.sockets.v6) {
+      this.state = undefined;
       throw new MembershipError('socket', `membership: no socket could be bound: ${errors.map((e) => e.message).join('; ')}`);
     }
     this.log.info({ port: this.port(), interval: this.cfg.intervalMs, peers: this.peers.length }, 'membership: listening');
