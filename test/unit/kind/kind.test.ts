@@ -249,7 +249,7 @@ describe('kind testbed: scripts', function () {
     for (const [, file, svc] of upSh.matchAll(/example=(\S+) service=(\S+) ;;/g)) {
       const docs = yaml.loadAll(read(file as string)) as { kind?: string; metadata?: { name?: string; namespace?: string } }[];
       assert.ok(
-        docs.some((d) => d?.kind === 'Service' && d.metadata?.name === svc && d.metadata.namespace === ns),
+        docs.some((d) => d?.kind === 'Service' && d.metadata?.name === svc && d.metadata?.namespace === ns),
         `${file} has no Service ${ns}/${svc}`,
       );
     }
