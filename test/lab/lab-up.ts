@@ -18,6 +18,8 @@ export interface UpOptions {
   router: RouterOptions;
   /** Start herald's controller and speakers. */
   components: boolean;
+  /** Run the API server and the lab agent (default true); without, only the network and the router. */
+  api?: boolean;
 }
 
 export interface UpResult {
@@ -55,7 +57,8 @@ export async function labUp(paths: LabPaths, o: UpOptions, say: (line: string) =
     await createRouter({ paths, plan, opts: o.router }).start();
     say(`router: ${o.router.kind} in ${plan.router.ns}, ${o.router.ibgp ? 'iBGP (AS 64512)' : 'eBGP (AS 64500 ↔ nodes AS 64512)'}${o.router.password !== undefined ? ', TCP-MD5' : ''}`);
 
-    const withApi = apiServerInBuild(paths);
+    const inBuild = apiServerInBuild(paths);
+    const withApi = o.api !== false && inBuild;
     if (withApi) {
       step = 'API server';
       state.apiPort = await freePort();
@@ -68,7 +71,7 @@ export async function labUp(paths: LabPaths, o: UpOptions, say: (line: string) =
       } finally {
         client.close();
       }
-    } else {
+    } else if (!inBuild) {
       missing.push('API server (test/apiserver/main.ts is not in this build): no Nodes, no agent, no controller or speakers');
     }
     writeState(paths, state);

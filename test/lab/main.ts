@@ -10,10 +10,11 @@ import { readState } from './state.js';
 
 const USAGE = `usage: npm run -s herald -- lab <command>
 
-  up [--nodes N] [--router frr|bird|gobgp] [--ibgp] [--bgp-password KEY] [--no-components]
+  up [--nodes N] [--router frr|bird|gobgp] [--ibgp] [--bgp-password KEY] [--no-components] [--no-api]
         build the lab: namespaces hl-router, hl-node1..N (default 3), hl-client, hl-ext;
         the router (default frr); the embedded API server (.lab/kubeconfig); herald's
-        controller and one speaker per node (unless --no-components)
+        controller and one speaker per node (unless --no-components); --no-api leaves
+        out the API server too (network, router and HTTP responders only)
   down  stop every lab process and remove every lab namespace (safe to repeat)
   status [--json]
         namespaces, processes, BGP sessions, service IPs and who answers for them
@@ -31,6 +32,7 @@ async function up(args: string[]): Promise<number> {
       ibgp: { type: 'boolean', default: false },
       'bgp-password': { type: 'string' },
       'no-components': { type: 'boolean', default: false },
+      'no-api': { type: 'boolean', default: false },
     },
   });
   const nodes = Number(values.nodes);
@@ -46,6 +48,7 @@ async function up(args: string[]): Promise<number> {
       nodes,
       router: { kind, ibgp: values.ibgp ?? false, ...(values['bgp-password'] !== undefined ? { password: values['bgp-password'] } : {}) },
       components: !values['no-components'],
+      api: !values['no-api'],
     },
     (line) => console.log(line),
   );

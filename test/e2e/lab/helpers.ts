@@ -51,6 +51,12 @@ export async function addressesOn(ns: string, dev: string): Promise<string[]> {
   return links.flatMap((l) => (l.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => a.local ?? '')).sort();
 }
 
+/** A service IP on kube-ipvs0 in every node, as the lab agent would hold it (for labs without the API). */
+export async function holdVip(nodeNamespaces: string[], ip: string): Promise<void> {
+  const cidr = ip.includes(':') ? [`${ip}/128`, 'dev', 'kube-ipvs0', 'nodad'] : [`${ip}/32`, 'dev', 'kube-ipvs0'];
+  for (const ns of nodeNamespaces) await run('ip', ['-n', ns, 'addr', 'add', ...cidr]);
+}
+
 export interface ServiceSpec {
   namespace?: string;
   name: string;

@@ -12,7 +12,7 @@ import { NODE_ASN, ROUTER_ASN, type LabPlan } from '../../lab/plan.js';
 import { httpGet } from '../../lab/probes.js';
 import type { RouterKind } from '../../lab/router.js';
 import { createRouter } from '../../lab/routers.js';
-import { createServiceWithIps, hostLabFootprint, isRoot, leftovers, waitFor } from './helpers.js';
+import { holdVip, hostLabFootprint, isRoot, leftovers, waitFor } from './helpers.js';
 
 const paths = labPaths();
 
@@ -55,7 +55,7 @@ const CASES: Case[] = [
 
       before(async function () {
         const opts = { kind: c.kind, ibgp: c.ibgp, ...(c.password ? { password: c.password } : {}) };
-        ({ plan } = await labUp(paths, { nodes: 3, router: opts, components: false }));
+        ({ plan } = await labUp(paths, { nodes: 3, router: opts, components: false, api: false }));
       });
 
       after(async function () {
@@ -81,7 +81,7 @@ const CASES: Case[] = [
           await s.announce(`${v4}/32`);
           await s.announce(`${v6}/128`);
         }
-        await createServiceWithIps(paths, { name: 'bgp', ips: [v4, v6], families: ['IPv4', 'IPv6'] });
+        for (const ip of [v4, v6]) await holdVip(plan.nodes.map((n) => n.ns), ip);
         await waitFor(
           'ECMP routes in hl-router',
           async () => {

@@ -29,9 +29,9 @@ const paths = labPaths();
   });
 
   it('cleans up after a crash that killed every process and lost .lab/ state', async function () {
-    await labUp(paths, { nodes: 2, router: { kind: 'frr', ibgp: false }, components: false });
+    await labUp(paths, { nodes: 2, router: { kind: 'frr', ibgp: false }, components: false, api: false });
     const recs = readRecords(paths);
-    assert.ok(recs.length >= 5, `processes recorded: ${recs.map((r) => r.name).join(' ')}`);
+    assert.ok(recs.length >= 4, `processes recorded: ${recs.map((r) => r.name).join(' ')}`);
     for (const r of recs) process.kill(r.pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 200));
     assert.ok(recs.every((r) => !isAlive(r)), 'all killed');
@@ -67,7 +67,7 @@ const paths = labPaths();
     // BIRD's file cannot carry a key with a quote: the router step fails after the
     // namespaces exist.
     await assert.rejects(
-      labUp(paths, { nodes: 1, router: { kind: 'bird', ibgp: false, password: 'bad"key' }, components: false }),
+      labUp(paths, { nodes: 1, router: { kind: 'bird', ibgp: false, password: 'bad"key' }, components: false, api: false }),
       /failed at the bird router/,
     );
     assert.deepEqual(await leftovers(paths), []);
@@ -76,8 +76,8 @@ const paths = labPaths();
   it('refuses a second lab up, and bad flags, from the command line', async function () {
     assert.equal(await main(['up', '--router', 'cisco']), 2);
     assert.equal(await main(['up', '--nodes', '0']), 2);
-    await labUp(paths, { nodes: 1, router: { kind: 'frr', ibgp: false }, components: false });
-    assert.equal(await main(['up', '--no-components', '--nodes', '1']), 1, 'already up');
+    await labUp(paths, { nodes: 1, router: { kind: 'frr', ibgp: false }, components: false, api: false });
+    assert.equal(await main(['up', '--no-api', '--nodes', '1']), 1, 'already up');
     assert.equal(await main(['down']), 0);
     assert.equal(await main(['down']), 0);
     assert.deepEqual(await labNamespaces(), []);
