@@ -4,7 +4,8 @@
 set -euo pipefail
 need=()
 for pair in vtysh:frr bird:bird2 gobgpd:gobgpd keepalived:keepalived arping:arping \
-            ndisc6:ndisc6 tcpdump:tcpdump ip:iproute2 kubectl:kubectl; do
+            ndisc6:ndisc6 tcpdump:tcpdump ip:iproute2 kubectl:kubectl \
+            shellcheck:shellcheck promtool:prometheus; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
