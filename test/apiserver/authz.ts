@@ -41,6 +41,12 @@ export class RequestAuthorizer {
     return this.cache;
   }
 
+  /** The decision itself, for access reviews. */
+  decide(user: User, a: Omit<RequestAttributes, 'user' | 'groups'>): { allowed: boolean; reason: string } {
+    if (!this.enabled) return { allowed: true, reason: 'authorization is off' };
+    return this.authorizer.authorize({ user: user.name, groups: user.groups, ...a });
+  }
+
   /** The Forbidden error for a denied request, or undefined when it may proceed. */
   check(user: User, a: Omit<RequestAttributes, 'user' | 'groups'>): ApiError | undefined {
     if (!this.enabled) return undefined;

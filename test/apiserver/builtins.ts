@@ -130,6 +130,42 @@ const workloadStrategy = (defaultReplicas: boolean): Strategy => ({
   },
 });
 
+// Event validation (pkg/apis/core/validation/events.go): the involved object's namespace
+// must be the event's; events.k8s.io/v1 also wants the fields of the new API set and the
+// deprecated ones unset.
+function eventNamespace(obj: Obj): FieldError[] {
+  const ns = meta(obj).namespace ?? '';
+  const inv = isObj(obj.involvedObject) ? obj.involvedObject : {};
+  const invNs = typeof inv.namespace === 'string' ? inv.namespace : '';
+  if (invNs === '') {
+    if (ns !== '' && ns !== 'default') return [fieldError.invalid('involvedObject.namespace', invNs, 'does not match event.namespace')];
+  } else if (invNs !== ns) return [fieldError.invalid('involvedObject.namespace', invNs, 'does not match event.namespace')];
+  return [];
+}
+
+const coreEventStrategy: Strategy = {
+  prepareCreate: eventNamespace,
+  prepareUpdate: eventNamespace,
+};
+
+function validateEventsV1(obj: Obj): FieldError[] {
+  const errs = eventNamespace(obj);
+  if (!obj.eventTime) errs.push(fieldError.required('eventTime'));
+  if (obj.type !== 'Normal' && obj.type !== 'Warning') errs.push(fieldError.invalid('type', '', `has invalid value: ${String(obj.type ?? '')}`));
+  for (const f of ['firstTimestamp', 'lastTimestamp', 'count', 'source']) {
+    if (obj[f] !== undefined && obj[f] !== 0 && !(isObj(obj[f]) && Object.keys(obj[f] as Obj).length === 0)) errs.push(fieldError.invalid(f, '', 'needs to be unset'));
+  }
+  for (const f of ['reportingComponent', 'reportingInstance', 'action', 'reason']) {
+    if (typeof obj[f] !== 'string' || obj[f] === '') errs.push(fieldError.required(f === 'reportingComponent' ? 'reportingController' : f));
+  }
+  return errs;
+}
+
+const eventsV1Strategy: Strategy = {
+  prepareCreate: validateEventsV1,
+  prepareUpdate: eventNamespace,
+};
+
 const podStrategy: Strategy = {
   prepareCreate(obj) {
     obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
@@ -148,7 +184,7 @@ export function builtinDefs(serviceStrategy: Strategy): ResourceDef[] {
     def({ version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true, strategy: secretStrategy }),
     def({ version: 'v1', kind: 'ConfigMap', plural: 'configmaps', shortNames: ['cm'], namespaced: true }),
     def({ version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', shortNames: ['sa'], namespaced: true }),
-    def({ version: 'v1', kind: 'Event', plural: 'events', shortNames: ['ev'], namespaced: true, bucket: 'events' }),
+    def({ version: 'v1', kind: 'Event', plural: 'events', shortNames: ['ev'], namespaced: true, bucket: 'events', strategy: coreEventStrategy }),
     def({
       group: 'events.k8s.io',
       version: 'v1',
@@ -157,6 +193,7 @@ export function builtinDefs(serviceStrategy: Strategy): ResourceDef[] {
       shortNames: ['ev'],
       namespaced: true,
       bucket: 'events',
+      strategy: eventsV1Strategy,
       toExternal: coreToEventsV1,
       toInternal: eventsV1ToCore,
     }),
@@ -168,6 +205,14 @@ export function builtinDefs(serviceStrategy: Strategy): ResourceDef[] {
     def({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false, nameRule: 'path' }),
     def({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true, nameRule: 'path', strategy: roleBindingStrategy }),
     def({ group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false, nameRule: 'path', strategy: roleBindingStrategy }),
+  ];
+}
+
+/** Access reviews: answered at once from RBAC, never stored (http.ts answers them). */
+export function accessReviewDefs(): ResourceDef[] {
+  return [
+    def({ group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', namespaced: false, verbs: ['create'] }),
+    def({ group: 'authorization.k8s.io', version: 'v1', kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', namespaced: false, verbs: ['create'] }),
   ];
 }
 

@@ -16,6 +16,8 @@ flags:
   --unix-socket PATH       also serve on this unix socket
   --crd-dir DIR            CRD manifests to serve (default manifests/crds)
   --rbac-dir DIR           where RBAC objects are read from (default manifests)
+  --service-node-port-range MIN-MAX
+                           node ports for NodePort/LoadBalancer Services (default 30000-32767)
   --no-authorization       allow every authenticated request
   --no-tls                 serve plain HTTP (kubectl then sends no credentials: only
                            clients such as client-node can use it)
@@ -35,6 +37,7 @@ export async function main(args: string[]): Promise<number> {
         'crd-dir': { type: 'string' },
         'rbac-dir': { type: 'string' },
         'no-authorization': { type: 'boolean', default: false },
+        'service-node-port-range': { type: 'string' },
         'no-tls': { type: 'boolean', default: false },
         'cert-san': { type: 'string', multiple: true, default: [] },
         'log-level': { type: 'string', default: 'info' },
@@ -64,6 +67,7 @@ export async function main(args: string[]): Promise<number> {
     certSANs: values['cert-san'],
     ...(values['unix-socket'] ? { unixSocket: values['unix-socket'] } : {}),
     ...(values['crd-dir'] ? { crdDir: values['crd-dir'] } : {}),
+    ...(values['service-node-port-range'] ? { nodePortRange: values['service-node-port-range'] } : {}),
     ...(values['rbac-dir'] ? { rbacDir: values['rbac-dir'] } : {}),
   });
   const out = values['kubeconfig-out'];

@@ -1,7 +1,7 @@
 // Protocol buffer field numbers of the Kubernetes kinds this server serves, for decoding
 // the `application/vnd.kubernetes.protobuf` bodies client-go's typed clients send (kubectl
 // create namespace|secret|configmap|service|role…). Generated from the generated.proto
-// files of k8s.io/api and k8s.io/apimachinery (commit 10b39a39 of kubernetes/api) by
+// files of k8s.io/api and k8s.io/apimachinery (kubernetes/api commit 10b39a39 of kubernetes/api) by
 // tools/gen-proto-schema.py; do not edit by hand.
 //
 // Each field: [number, JSON name, type, 1 = repeated | 2 = map ('K,V')]. Types are proto
@@ -22,6 +22,16 @@ export const MESSAGES: Readonly<Record<string, readonly ProtoField[]>> = {
   'apps.v1.DeploymentStrategy': [[1,'type','string'],[2,'rollingUpdate','apps.v1.RollingUpdateDeployment']],
   'apps.v1.RollingUpdateDaemonSet': [[1,'maxUnavailable','IntOrString'],[2,'maxSurge','IntOrString']],
   'apps.v1.RollingUpdateDeployment': [[1,'maxUnavailable','IntOrString'],[2,'maxSurge','IntOrString']],
+  'authorization.v1.ExtraValue': [[1,'items','string',1]],
+  'authorization.v1.FieldSelectorAttributes': [[1,'rawSelector','string'],[2,'requirements','apis.meta.v1.FieldSelectorRequirement',1]],
+  'authorization.v1.LabelSelectorAttributes': [[1,'rawSelector','string'],[2,'requirements','apis.meta.v1.LabelSelectorRequirement',1]],
+  'authorization.v1.NonResourceAttributes': [[1,'path','string'],[2,'verb','string']],
+  'authorization.v1.ResourceAttributes': [[1,'namespace','string'],[2,'verb','string'],[3,'group','string'],[4,'version','string'],[5,'resource','string'],[6,'subresource','string'],[7,'name','string'],[8,'fieldSelector','authorization.v1.FieldSelectorAttributes'],[9,'labelSelector','authorization.v1.LabelSelectorAttributes']],
+  'authorization.v1.SelfSubjectAccessReview': [[1,'metadata','apis.meta.v1.ObjectMeta'],[2,'spec','authorization.v1.SelfSubjectAccessReviewSpec'],[3,'status','authorization.v1.SubjectAccessReviewStatus']],
+  'authorization.v1.SelfSubjectAccessReviewSpec': [[1,'resourceAttributes','authorization.v1.ResourceAttributes'],[2,'nonResourceAttributes','authorization.v1.NonResourceAttributes']],
+  'authorization.v1.SubjectAccessReview': [[1,'metadata','apis.meta.v1.ObjectMeta'],[2,'spec','authorization.v1.SubjectAccessReviewSpec'],[3,'status','authorization.v1.SubjectAccessReviewStatus']],
+  'authorization.v1.SubjectAccessReviewSpec': [[1,'resourceAttributes','authorization.v1.ResourceAttributes'],[2,'nonResourceAttributes','authorization.v1.NonResourceAttributes'],[3,'user','string'],[4,'groups','string',1],[5,'extra','string,authorization.v1.ExtraValue',2],[6,'uid','string']],
+  'authorization.v1.SubjectAccessReviewStatus': [[1,'allowed','bool'],[2,'reason','string'],[3,'evaluationError','string'],[4,'denied','bool']],
   'coordination.v1.Lease': [[1,'metadata','apis.meta.v1.ObjectMeta'],[2,'spec','coordination.v1.LeaseSpec']],
   'coordination.v1.LeaseSpec': [[1,'holderIdentity','string'],[2,'leaseDurationSeconds','int32'],[3,'acquireTime','MicroTime'],[4,'renewTime','MicroTime'],[5,'leaseTransitions','int32'],[6,'strategy','string'],[7,'preferredHolder','string']],
   'core.v1.AWSElasticBlockStoreVolumeSource': [[1,'volumeID','string'],[2,'fsType','string'],[3,'partition','int32'],[4,'readOnly','bool']],
@@ -216,6 +226,7 @@ export const MESSAGES: Readonly<Record<string, readonly ProtoField[]>> = {
   'rbac.v1.Subject': [[1,'kind','string'],[2,'apiGroup','string'],[3,'name','string'],[4,'namespace','string']],
   'apis.meta.v1.Condition': [[1,'type','string'],[2,'status','string'],[3,'observedGeneration','int64'],[4,'lastTransitionTime','Time'],[5,'reason','string'],[6,'message','string']],
   'apis.meta.v1.DeleteOptions': [[1,'gracePeriodSeconds','int64'],[2,'preconditions','apis.meta.v1.Preconditions'],[3,'orphanDependents','bool'],[4,'propagationPolicy','string'],[5,'dryRun','string',1],[6,'ignoreStoreReadErrorWithClusterBreakingPotential','bool']],
+  'apis.meta.v1.FieldSelectorRequirement': [[1,'key','string'],[2,'operator','string'],[3,'values','string',1]],
   'apis.meta.v1.LabelSelector': [[1,'matchLabels','string,string',2],[2,'matchExpressions','apis.meta.v1.LabelSelectorRequirement',1]],
   'apis.meta.v1.LabelSelectorRequirement': [[1,'key','string'],[2,'operator','string'],[3,'values','string',1]],
   'apis.meta.v1.ManagedFieldsEntry': [[1,'manager','string'],[2,'operation','string'],[3,'apiVersion','string'],[4,'time','Time'],[6,'fieldsType','string'],[7,'fieldsV1','FieldsV1'],[8,'subresource','string']],

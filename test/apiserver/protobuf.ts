@@ -22,6 +22,7 @@ const PACKAGES: Record<string, string> = {
   'discovery.k8s.io': 'discovery.v1',
   'coordination.k8s.io': 'coordination.v1',
   'events.k8s.io': 'events.v1',
+  'authorization.k8s.io': 'authorization.v1',
   'meta.k8s.io': 'apis.meta.v1',
 };
 

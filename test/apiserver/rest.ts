@@ -296,7 +296,9 @@ export class Rest {
     }
     let next: Obj;
     if (sub === 'status') {
-      next = JSON.parse(cur.json) as Obj;
+      // Custom resources take only status from a /status write; built-in kinds keep their
+      // old spec but take metadata too (serviceStatusStrategy: newService.Spec = oldService.Spec).
+      next = def.custom ? (JSON.parse(cur.json) as Obj) : { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, ...specPart(JSON.parse(cur.json) as Obj) };
       if (obj.status === undefined) delete next.status;
       else next.status = obj.status;
     } else {

@@ -12,7 +12,7 @@ import { pino, type Logger } from 'pino';
 import { kubeconfigYAML, TokenAuthenticator, writeKubeconfigFile, type Identity } from './auth.js';
 import { RequestAuthorizer } from './authz.js';
 import { loadRBACObjects } from './rbac.js';
-import { builtinDefs, crdDefinitionDef } from './builtins.js';
+import { accessReviewDefs, builtinDefs, crdDefinitionDef } from './builtins.js';
 import { compileCRD } from './crd-validation.js';
 import { CrdStrategy, readManifests } from './crds.js';
 import { ApiError } from './errors.js';
@@ -44,6 +44,12 @@ export interface ApiServerOptions {
   historyLimit?: number;
   /** Service CIDRs, primary family first; default ['10.96.0.0/16', 'fd00:10:96::/112']. */
   serviceCIDRs?: string[];
+  /**
+   * Node ports, 'min-max' as kube-apiserver's --service-node-port-range; default
+   * '30000-32767', room for 2768 (so many LoadBalancer Services need
+   * allocateLoadBalancerNodePorts: false, or a wider range, as on a real cluster).
+   */
+  nodePortRange?: string;
   /** A logger to use; otherwise one at logLevel (default 'warn') on stdout. */
   logger?: Logger;
   logLevel?: string;
@@ -79,6 +85,14 @@ function parseListen(listen: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen);
   if (!m) throw new Error(`--listen must be host:port, got "${listen}"`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
+}
+
+function parsePortRange(text: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(text.trim());
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new Error(`node port range must be min-max within 1-65535, got "${text}"`);
+  return [lo, hi];
 }
 
 function certNames(host: string, extra: readonly string[]): string[] {
@@ -118,8 +132,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<Embed
   const now = (): Date => new Date();
   const store = new Store(opts.historyLimit ?? 10000);
   const registry = new Registry();
-  const services = new ServiceStrategy({ serviceCIDRs: opts.serviceCIDRs ?? ['10.96.0.0/16', 'fd00:10:96::/112'] });
-  for (const d of builtinDefs(services)) registry.add(d);
+  const services = new ServiceStrategy({ serviceCIDRs: opts.serviceCIDRs ?? ['10.96.0.0/16', 'fd00:10:96::/112'], nodePortRange: parsePortRange(opts.nodePortRange ?? '30000-32767') });
+  for (const d of [...builtinDefs(services), ...accessReviewDefs()]) registry.add(d);
   const removeAll = (d: ResourceDef): void => {
     for (const s of [...store.bucket(d.bucket).objects.values()]) store.remove(d.bucket, JSON.parse(s.json) as Obj);
   };

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# Regenerates the table of proto-schema.ts from generated.proto files:
-#   tools/gen-proto-schema.py core.proto apps.proto rbac.proto meta.proto runtime.proto intstr.proto resource.proto discovery.proto coordination.proto events.proto
+# Regenerates the table of proto-schema.ts from generated.proto files of k8s.io/api and
+# k8s.io/apimachinery: tools/gen-proto-schema.py core.proto apps.proto rbac.proto meta.proto
+#   runtime.proto intstr.proto resource.proto discovery.proto coordination.proto events.proto authorization.proto
 import re, sys, json
 files = sys.argv[1:]
 msgs = {}
@@ -26,7 +27,7 @@ def short(n):
         if n.startswith(p): return n[len(p):]
     return n
 SPECIAL = {'k8s.io.apimachinery.pkg.apis.meta.v1.Time':'Time','k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime':'MicroTime','k8s.io.apimachinery.pkg.apis.meta.v1.Duration':'Duration','k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1':'FieldsV1','k8s.io.apimachinery.pkg.runtime.RawExtension':'RawExtension','k8s.io.apimachinery.pkg.util.intstr.IntOrString':'IntOrString','k8s.io.apimachinery.pkg.api.resource.Quantity':'Quantity'}
-roots = ['k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions'] + ['k8s.io.api.core.v1.'+k for k in ['Namespace','Secret','ConfigMap','ServiceAccount','Service','Node','Pod','Event']] + ['k8s.io.api.apps.v1.Deployment','k8s.io.api.apps.v1.DaemonSet'] + ['k8s.io.api.rbac.v1.'+k for k in ['Role','ClusterRole','RoleBinding','ClusterRoleBinding']] + ['k8s.io.api.discovery.v1.EndpointSlice','k8s.io.api.coordination.v1.Lease','k8s.io.api.events.v1.Event']
+roots = ['k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions'] + ['k8s.io.api.core.v1.'+k for k in ['Namespace','Secret','ConfigMap','ServiceAccount','Service','Node','Pod','Event']] + ['k8s.io.api.apps.v1.Deployment','k8s.io.api.apps.v1.DaemonSet'] + ['k8s.io.api.rbac.v1.'+k for k in ['Role','ClusterRole','RoleBinding','ClusterRoleBinding']] + ['k8s.io.api.authorization.v1.SelfSubjectAccessReview','k8s.io.api.authorization.v1.SubjectAccessReview'] + ['k8s.io.api.discovery.v1.EndpointSlice','k8s.io.api.coordination.v1.Lease','k8s.io.api.events.v1.Event']
 seen = {}
 todo = list(roots)
 def typ(pkg, t):

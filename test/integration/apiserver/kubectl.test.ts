@@ -170,6 +170,9 @@ describe('apiserver: kubectl', function () {
     assert.equal(raw.body.message, 'services "web" is forbidden: User "system:serviceaccount:herald-system:speaker" cannot patch resource "services/status" in API group "" in the namespace "default"');
     assert.deepEqual(raw.body.details, { name: 'web', kind: 'services' });
     assert.match(await ok(['get', 'svc', 'web', '-o', 'name'], { identity: 'speaker' }), /service\/web/);
+    const canI = (who: string) => kubectl(h, ['auth', 'can-i', 'patch', 'services', '--subresource=status', `--as=system:serviceaccount:herald-system:${who}`]);
+    assert.equal((await canI('controller')).stdout.trim(), 'yes');
+    assert.equal((await canI('speaker')).stdout.trim(), 'no');
     const secrets = await kubectl(h, ['get', 'secrets', '-n', 'default'], { identity: 'speaker' });
     assert.match(secrets.stderr, /secrets is forbidden: User "system:serviceaccount:herald-system:speaker" cannot list resource "secrets" in API group "" in the namespace "default"/);
   });

@@ -1,6 +1,7 @@
 // The generic API semantics, over raw HTTPS: metadata, concurrency, status subresource,
 // generation, selectors, pagination, finalizers, namespaces, dry run, discovery.
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import { request, startHarness, svc, type Harness } from './harness.js';
 
 const SVC = '/api/v1/namespaces/default/services';
@@ -86,12 +87,13 @@ describe('apiserver: API semantics', function () {
     assert.equal(withStatus.body.spec.sessionAffinity, 'ClientIP');
     assert.deepEqual(withStatus.body.status, { loadBalancer: {} }, 'status changes through the main resource are ignored');
     const viaStatus = await request(h.api, 'PATCH', `${SVC}/st/status`, {
-      body: { spec: { sessionAffinity: 'None' }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } } },
+      body: { metadata: { annotations: { 'herald.dev/ip-allocated-from-pool': 'lan' } }, spec: { sessionAffinity: 'None' }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }] } } },
       contentType: 'application/merge-patch+json',
     });
     assert.equal(viaStatus.status, 200);
     assert.deepEqual(viaStatus.body.status.loadBalancer.ingress, [{ ip: '192.0.2.1', ipMode: 'VIP' }]);
     assert.equal(viaStatus.body.spec.sessionAffinity, 'ClientIP', 'spec changes through /status are ignored');
+    assert.equal(viaStatus.body.metadata.annotations['herald.dev/ip-allocated-from-pool'], 'lan', 'a Service /status write carries metadata, as in Kubernetes');
     const bad = await request(h.api, 'PATCH', `${SVC}/st/status`, { body: { status: { loadBalancer: { ingress: [{ ip: 'not-an-ip' }] } } }, contentType: 'application/merge-patch+json' });
     assert.equal(bad.status, 422);
     assert.equal(bad.body.details.causes[0].field, 'status.loadBalancer.ingress[0].ip');
@@ -103,8 +105,9 @@ describe('apiserver: API semantics', function () {
     assert.equal(created.body.metadata.generation, 1);
     assert.equal(created.body.status, undefined, 'create cannot set status when the status subresource is on');
     assert.equal(created.body.spec.autoAssign, true, 'schema defaults applied');
-    const s = await request(h.api, 'PATCH', `${POOLS}/gen/status`, { body: { status: { assignedIPv4: 3 } }, contentType: 'application/merge-patch+json' });
+    const s = await request(h.api, 'PATCH', `${POOLS}/gen/status`, { body: { metadata: { labels: { via: 'status' } }, status: { assignedIPv4: 3 } }, contentType: 'application/merge-patch+json' });
     assert.equal(s.body.status.assignedIPv4, 3);
+    assert.equal(s.body.metadata.labels, undefined, 'a custom resource /status write takes only status');
     assert.equal(s.body.metadata.generation, 1, 'status writes leave generation alone');
     const l = await request(h.api, 'PATCH', `${POOLS}/gen`, { body: { metadata: { labels: { x: 'y' } } }, contentType: 'application/merge-patch+json' });
     assert.equal(l.body.metadata.generation, 1, 'metadata writes leave generation alone');
@@ -273,6 +276,61 @@ describe('apiserver: API semantics', function () {
     assert.equal(core.body.items[0].message, 'Assigned IP 192.0.2.1');
     assert.equal(core.body.items[0].involvedObject.kind, 'Service');
     assert.equal(core.body.items[0].reportingComponent, 'herald.dev/controller');
+  });
+
+  it('validates Events as Kubernetes does', async () => {
+    const wrongNs = await request(h.api, 'POST', '/api/v1/namespaces/default/events', {
+      body: { metadata: { name: 'e1' }, involvedObject: { kind: 'Service', namespace: 'herald-system', name: 'x' }, reason: 'R', message: 'm', type: 'Normal' },
+    });
+    assert.equal(wrongNs.status, 422);
+    assert.match(wrongNs.body.message, /involvedObject.namespace: Invalid value: "herald-system": does not match event.namespace/);
+    const node = await request(h.api, 'POST', '/api/v1/namespaces/default/events', { body: { metadata: { name: 'e2' }, involvedObject: { kind: 'Node', name: 'n1' }, reason: 'R', message: 'm', type: 'Normal' } });
+    assert.equal(node.status, 201, 'cluster-scoped objects\' events live in default');
+    const incomplete = await request(h.api, 'POST', '/apis/events.k8s.io/v1/namespaces/default/events', { body: { metadata: { name: 'e3' }, regarding: { kind: 'Service', namespace: 'default', name: 'x' }, type: 'Normal' } });
+    assert.equal(incomplete.status, 422);
+    assert.deepEqual(incomplete.body.details.causes.map((c: { field: string }) => c.field), ['eventTime', 'reportingController', 'reportingInstance', 'action', 'reason']);
+  });
+
+  it('deletes collections by selector', async () => {
+    for (const n of ['dc-1', 'dc-2', 'dc-3']) await request(h.api, 'POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: n, labels: { batch: n === 'dc-3' ? 'keep' : 'drop' } } } });
+    const r = await request(h.api, 'DELETE', '/api/v1/namespaces/default/configmaps?labelSelector=batch%3Ddrop');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['dc-1', 'dc-2']);
+    const left = await request(h.api, 'GET', '/api/v1/namespaces/default/configmaps?labelSelector=batch');
+    assert.deepEqual(left.body.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['dc-3']);
+  });
+
+  it('answers access reviews and honours impersonation by the admin only', async () => {
+    const review = (identity: 'admin' | 'speaker', spec: Record<string, unknown>, kind = 'selfsubjectaccessreviews') =>
+      request(h.api, 'POST', `/apis/authorization.k8s.io/v1/${kind}`, { identity, body: { apiVersion: 'authorization.k8s.io/v1', kind: 'X', spec } });
+    const own = await review('speaker', { resourceAttributes: { verb: 'list', resource: 'services', namespace: 'default' } });
+    assert.equal(own.status, 201);
+    assert.equal(own.body.status.allowed, true);
+    const notOwn = await review('speaker', { resourceAttributes: { verb: 'patch', resource: 'services', subresource: 'status', namespace: 'default' } });
+    assert.equal(notOwn.body.status.allowed, false);
+    const sar = await review('admin', { user: 'system:serviceaccount:herald-system:controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:herald-system'], resourceAttributes: { verb: 'patch', resource: 'services', subresource: 'status', namespace: 'default' } }, 'subjectaccessreviews');
+    assert.equal(sar.body.status.allowed, true);
+    const asSpeaker = await request(h.api, 'GET', '/api/v1/namespaces/default/secrets', { identity: 'admin', accept: 'application/json' });
+    assert.equal(asSpeaker.status, 200);
+    const url = '/api/v1/namespaces/default/secrets';
+    const imp = await new Promise<number>((resolve, reject) => {
+      const req = https.request(new URL(url, h.api.url), { ca: h.api.caPEM, headers: { Authorization: `Bearer ${h.api.tokens.admin}`, 'Impersonate-User': 'system:serviceaccount:herald-system:speaker' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(imp, 403, 'the admin acting as the speaker is refused what the speaker is refused');
+    const bySpeaker = await new Promise<number>((resolve, reject) => {
+      const req = https.request(new URL(url, h.api.url), { ca: h.api.caPEM, headers: { Authorization: `Bearer ${h.api.tokens.speaker}`, 'Impersonate-User': 'kubernetes-admin', 'Impersonate-Group': 'system:masters' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(bySpeaker, 403, 'the speaker may not impersonate');
   });
 
   it('folds Secret stringData into base64 data', async () => {
