@@ -6,6 +6,7 @@ import { apiServerInBuild, freePort, startAgent, startApiServer, startHerald, st
 import { connect, ensureNamespace, registerNodes } from './lab-api.js';
 import { labDown } from './lab-down.js';
 import { ensurePackages } from './packages.js';
+import { markedProcesses, stopAll } from './processes.js';
 import type { LabPaths } from './paths.js';
 import { labPlan, type LabPlan } from './plan.js';
 import type { RouterOptions } from './router.js';
@@ -35,6 +36,8 @@ export async function labUp(paths: LabPaths, o: UpOptions, say: (line: string) =
   await ensurePackages(paths);
   const existing = await labNamespaces();
   if (existing.length > 0) throw new Error(`the lab is already up (${existing.join(', ')}); run \`lab down\` first`);
+  // Host-namespace processes of a lab whose namespaces were deleted by hand.
+  await stopAll(markedProcesses(paths));
 
   for (const d of [paths.pids, paths.logs, paths.router]) rmSync(d, { recursive: true, force: true });
   mkdirSync(paths.logs, { recursive: true });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { run, waitFor } from './exec.js';
 import { logTail, startProcess, type ProcRecord, isAlive } from './processes.js';
 import { NODE_ASN, ROUTER_ASN } from './plan.js';
-import { renderConfig, runtimeDir, type BgpSession, type RouterContext, type RouterDaemon } from './router.js';
+import { checkPassword, renderConfig, runtimeDir, type BgpSession, type RouterContext, type RouterDaemon } from './router.js';
 
 const FRR_BIN = '/usr/lib/frr';
 
@@ -82,6 +82,7 @@ export function frrRouter(ctx: RouterContext): RouterDaemon {
         100,
       );
       if (opts.password !== undefined) {
+        checkPassword(opts.password);
         const asn = opts.ibgp ? NODE_ASN : ROUTER_ASN;
         await vtysh(ctx, [
           'configure terminal',

@@ -59,6 +59,13 @@ export function configSource(paths: LabPaths, o: Pick<RouterOptions, 'kind' | 'i
   }
 }
 
+/** Keys go into configuration files and vtysh command lines: printable, no quotes or spaces. */
+export function checkPassword(password: string): void {
+  if (!/^[\x21-\x7e]{1,80}$/.test(password) || /["'\\]/.test(password)) {
+    throw new Error('the BGP password must be 1-80 printable characters without spaces, quotes or backslashes');
+  }
+}
+
 /**
  * BIRD and GoBGP read the key from their file: the repository files carry a commented
  * placeholder line (`#password "";`, `#auth-password = ""`) that this fills in. FRR's
@@ -66,7 +73,7 @@ export function configSource(paths: LabPaths, o: Pick<RouterOptions, 'kind' | 'i
  */
 export function withPassword(config: string, kind: 'bird' | 'gobgp', password: string | undefined): string {
   if (password === undefined) return config;
-  if (/["\\\n]/.test(password)) throw new Error('the BGP password may not contain quotes, backslashes or newlines');
+  checkPassword(password);
   const re = kind === 'bird' ? /^(\s*)#password "";.*$/m : /^(\s*)#auth-password = "".*$/m;
   if (!re.test(config)) throw new Error(`the ${kind} configuration has no password placeholder line`);
   return config.replace(re, kind === 'bird' ? `$1password "${password}";` : `$1auth-password = "${password}"`);
