@@ -9,6 +9,8 @@
 // packets per second out and 990 in per node (≈1 Mbit/s each way), 99,000 pps over the
 // whole segment, and ~2,000 HMAC-SHA256 computations per second per node (one per
 // datagram received, one per round sent: the same signed datagram goes to every peer).
+// Measured here (30 in-process speakers on loopback, loaded 2-core machine): ~40 µs of CPU
+// per datagram sent and received, so ~4% of one core per node at 100 nodes.
 // That is the price of a sub-second, API-independent detection on every node; for much
 // larger clusters raise `intervalMs` (the detection time scales with it: receivers use
 // the interval each sender announces).
@@ -111,6 +113,8 @@ export class Membership {
     sendErrors: Counter<'code'>;
     transitions: Counter<'direction' | 'reason'>;
     livePeers: Gauge;
+    receivedAlive: ReturnType<Counter<'type'>['labels']>;
+    sentAlive: ReturnType<Counter<'type'>['labels']>;
   };
   private ring: Keyring;
   private state: MembershipState | undefined;
@@ -154,13 +158,18 @@ export class Membership {
     this.log = config.logger ?? silentLogger();
     this.clock = config.clock ?? realClock;
     const metrics = config.metrics ?? createMetrics({ defaultMetrics: false });
+    const received = counter(metrics, 'membership_received_total', 'Authentic membership messages accepted, by type.', ['type']);
+    const sent = counter(metrics, 'membership_sent_total', 'Membership datagrams sent, by type.', ['type']);
     this.m = {
       dropped: counter(metrics, 'membership_dropped_total', 'Membership datagrams dropped, by reason.', ['reason']),
-      received: counter(metrics, 'membership_received_total', 'Authentic membership messages accepted, by type.', ['type']),
-      sent: counter(metrics, 'membership_sent_total', 'Membership datagrams sent, by type.', ['type']),
+      received,
+      sent,
       sendErrors: counter(metrics, 'membership_send_errors_total', 'Membership datagrams the kernel refused, by error code.', ['code']),
       transitions: counter(metrics, 'membership_transitions_total', 'Peers going up or down, by reason.', ['direction', 'reason']),
       livePeers: gauge(metrics, 'membership_live_peers', 'Other speakers currently live.'),
+      // Bound once: label lookups on every heartbeat add up at ~1,000 datagrams a second.
+      receivedAlive: received.labels({ type: 'alive' }),
+      sentAlive: sent.labels({ type: 'alive' }),
     };
     this.ring = keyring(config.key);
   }
@@ -294,9 +303,15 @@ export class Membership {
     this.ring = pruneKeyring(this.ring, mono);
     const d = decode(buf, acceptedKeys(this.ring, mono));
     if (!d.ok) return this.drop(d.reason, rinfo);
-    this.m.received.inc({ type: d.message.type });
+    (d.message.type === 'alive' ? this.m.receivedAlive : this.m.received.labels({ type: d.message.type })).inc();
     const step = onMessage(this.state, d.message, { mono, wall: this.clock.wall() });
     if (step.drop) return this.drop(step.drop, rinfo, d.message.node);
+    if (step.events.length === 0 && step.state.peers.get(d.message.node)?.live) {
+      // The common case, a heartbeat from a live peer: its deadline only moved later, so
+      // the timer already set is early enough.
+      this.state = step.state;
+      return;
+    }
     this.apply(step);
   }
 
@@ -387,7 +402,7 @@ export class Membership {
         continue;
       }
       socket.send(buf, peer.port ?? this.cfg.port, peer.address, (err) => {
-        if (!err) return this.m.sent.inc({ type });
+        if (!err) return (type === 'alive' ? this.m.sentAlive : this.m.sent.labels({ type })).inc();
         const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
         this.m.sendErrors.inc({ code });
         this.log.debug({ peer: peer.name, err }, 'membership: send failed');
