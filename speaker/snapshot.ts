@@ -22,7 +22,7 @@ export interface RawEndpointSlice {
 export interface RawNode {
   metadata?: { name?: string; labels?: Record<string, string> };
   spec?: { unschedulable?: boolean };
-  status?: { conditions?: { type?: string; status?: string }[] };
+  status?: { conditions?: { type?: string; status?: string }[]; addresses?: { type?: string; address?: string }[] };
 }
 
 export interface ServiceInfo {
@@ -45,6 +45,8 @@ export interface NodeInfo {
   labels: Readonly<Record<string, string>>;
   /** False when NetworkUnavailable is True or the exclude label is set: such a node never announces. */
   mayAnnounce: boolean;
+  /** status.addresses in the Node's order (InternalIP, ExternalIP, Hostname …); the BGP router ID defaults from them. */
+  addresses?: readonly { type: string; address: string }[];
 }
 
 export interface SpeakerSnapshot {
@@ -73,7 +75,10 @@ export function nodeInfo(node: RawNode): NodeInfo | undefined {
   const networkUnavailable = (node.status?.conditions ?? []).some(
     (c) => c.type === 'NetworkUnavailable' && c.status === 'True',
   );
-  return { name, labels, mayAnnounce: !networkUnavailable && !(EXCLUDE_LB_LABEL in labels) };
+  const addresses = (node.status?.addresses ?? [])
+    .filter((a) => typeof a.type === 'string' && typeof a.address === 'string' && a.address !== '')
+    .map((a) => ({ type: a.type as string, address: a.address as string }));
+  return { name, labels, mayAnnounce: !networkUnavailable && !(EXCLUDE_LB_LABEL in labels), addresses };
 }
 
 /**
