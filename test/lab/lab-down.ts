@@ -6,6 +6,8 @@ import { rmSync } from 'node:fs';
 import type { LabPaths } from './paths.js';
 import { markedProcesses, procStartTime, readRecords, stopAll } from './processes.js';
 import { deleteNamespaces, labNamespaces, netnsPids } from './topology.js';
+import { otherLiveOwners } from './owner.js';
+import { readState } from './state.js';
 
 export interface DownReport {
   processes: number;
@@ -13,8 +15,17 @@ export interface DownReport {
   problems: string[];
 }
 
-export async function labDown(paths: LabPaths): Promise<DownReport> {
+/** Thrown when the lab belongs to another live process tree and `force` was not given. */
+export class LabInUseError extends Error {
+  readonly code = 'LabInUse';
+}
+
+export async function labDown(paths: LabPaths, opts: { force?: boolean } = {}): Promise<DownReport> {
   const namespaces = await labNamespaces();
+  const others = namespaces.length > 0 && !opts.force ? otherLiveOwners(readState(paths)?.owners) : [];
+  if (others.length > 0) {
+    throw new LabInUseError(`the lab is in use by process ${others.join(', ')} (another run); not taking it down (--force to do it anyway)`);
+  }
   const procs = new Map<number, string>();
   for (const r of readRecords(paths)) procs.set(r.pid, r.startTime);
   for (const p of markedProcesses(paths)) procs.set(p.pid, p.startTime);

@@ -11,7 +11,8 @@ import type { LabPaths } from './paths.js';
 import { labPlan, type LabPlan } from './plan.js';
 import type { RouterOptions } from './router.js';
 import { createRouter } from './routers.js';
-import { writeState, type LabState } from './state.js';
+import { readState, writeState, type LabState } from './state.js';
+import { otherLiveOwners, processChain } from './owner.js';
 import { buildTopology, labNamespaces } from './topology.js';
 
 export interface UpOptions {
@@ -21,6 +22,25 @@ export interface UpOptions {
   components: boolean;
   /** Run the API server and the lab agent (default true); without, only the network and the router. */
   api?: boolean;
+  /** How long to wait for a lab that another live process tree is using (default 900 s). */
+  waitSeconds?: number;
+}
+
+/**
+ * Waits while the lab exists and belongs to another live process tree (a concurrent test
+ * run), so that two runs take turns instead of failing or tearing each other down.
+ */
+async function waitForOtherOwner(paths: LabPaths, waitSeconds: number, say: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  let told = false;
+  for (;;) {
+    const others = (await labNamespaces()).length > 0 ? otherLiveOwners(readState(paths)?.owners) : [];
+    if (others.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`the lab is in use by process ${others.join(', ')}; waited ${waitSeconds} s`);
+    if (!told) say(`the lab is in use by process ${others.join(', ')}; waiting for it to be taken down`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 export interface UpResult {
@@ -34,6 +54,7 @@ export async function labUp(paths: LabPaths, o: UpOptions, say: (line: string) =
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, veth pairs, routing daemons)');
   const plan = labPlan(o.nodes);
   await ensurePackages(paths);
+  await waitForOtherOwner(paths, o.waitSeconds ?? 900, say);
   const existing = await labNamespaces();
   if (existing.length > 0) throw new Error(`the lab is already up (${existing.join(', ')}); run \`lab down\` first`);
   // Host-namespace processes of a lab whose namespaces were deleted by hand.
@@ -48,6 +69,7 @@ export async function labUp(paths: LabPaths, o: UpOptions, say: (line: string) =
     ...(o.router.password !== undefined ? { password: o.router.password } : {}),
     components: o.components,
     startedAt: new Date().toISOString(),
+    owners: processChain(),
   };
   writeState(paths, state);
   const missing: string[] = [];

@@ -15,7 +15,10 @@ const USAGE = `usage: npm run -s herald -- lab <command>
         the router (default frr); the embedded API server (.lab/kubeconfig); herald's
         controller and one speaker per node (unless --no-components); --no-api leaves
         out the API server too (network, router and HTTP responders only)
-  down  stop every lab process and remove every lab namespace (safe to repeat)
+  down [--force]
+        stop every lab process and remove every lab namespace (safe to repeat); a lab
+        that another live run is using is left alone unless --force
+        (\`up\` waits up to 15 minutes for such a lab to be taken down)
   status [--json]
         namespaces, processes, BGP sessions, service IPs and who answers for them
   endpoints <namespace/name> --nodes hl-node1,hl-node3 [--not-ready hl-node2]
@@ -57,10 +60,11 @@ async function up(args: string[]): Promise<number> {
   return 0;
 }
 
-async function down(): Promise<number> {
+async function down(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { force: { type: 'boolean', default: false } } });
   const t0 = Date.now();
   const { labDown } = await import('./lab-down.js');
-  const r = await labDown(labPaths());
+  const r = await labDown(labPaths(), { force: values.force ?? false });
   console.log(`lab down: ${r.processes} processes stopped, ${r.namespaces.length} namespaces removed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const p of r.problems) console.error(`lab down: ${p}`);
   return r.problems.length > 0 ? 1 : 0;
@@ -113,7 +117,7 @@ export async function main(args: string[]): Promise<number> {
       case 'up':
         return await up(rest);
       case 'down':
-        return await down();
+        return await down(rest);
       case 'status':
         return await status(rest);
       case 'endpoints':

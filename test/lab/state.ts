@@ -15,6 +15,8 @@ export interface LabState {
   apiPort?: number;
   vipKind?: VipKind;
   startedAt: string;
+  /** The process chain `lab up` ran in (test/lab/owner.ts). */
+  owners?: number[];
 }
 
 export function readState(paths: LabPaths): LabState | undefined {
