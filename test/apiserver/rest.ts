@@ -196,7 +196,12 @@ export class Rest {
     const withType: Obj = { apiVersion: apiVersionOf(def), kind: def.kind, metadata: {}, ...body };
     withType.apiVersion = apiVersionOf(def);
     withType.kind = def.kind;
-    if (!isObj(withType.metadata)) throw badRequest('metadata must be an object');
+    for (const k of ['metadata', 'spec', 'status'] as const) {
+      if (withType[k] !== undefined && withType[k] !== null && !isObj(withType[k])) {
+        throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: json: cannot unmarshal ${Array.isArray(withType[k]) ? 'array' : typeof withType[k]} into Go struct field ${def.kind}.${k} of type object`);
+      }
+    }
+    if (!isObj(withType.metadata)) withType.metadata = {};
     const internal = def.toInternal ? def.toInternal(withType) : withType;
     return { apiVersion: internal.apiVersion, kind: internal.kind, metadata: internal.metadata, ...internal };
   }
@@ -337,7 +342,9 @@ export class Rest {
       tx.rollback();
       throw invalid(def.kind, def.group, name, errs);
     }
-    if (def.generation && !deepEqual(specPart(next), specPart(old))) nm.generation = (oldMeta.generation ?? 0) + 1;
+    // Without a status subresource, status is part of what generation counts (CR strategy).
+    const counted = (o: Obj): Obj => (hasStatus(def) ? specPart(o) : { ...specPart(o), status: o.status });
+    if (def.generation && !deepEqual(counted(next), counted(old))) nm.generation = (oldMeta.generation ?? 0) + 1;
     const unchanged = deepEqual({ ...next, metadata: { ...nm, resourceVersion: undefined, managedFields: undefined } }, { ...old, metadata: { ...oldMeta, resourceVersion: undefined, managedFields: undefined } });
     if (unchanged) {
       tx.rollback();

@@ -7,6 +7,7 @@ import { IPAllocator, PortAllocator, type AllocateResult } from './allocators.js
 import { fieldError, type FieldError } from './errors.js';
 import { isObj, deepEqual, type Obj } from './object.js';
 import type { Strategy, WriteContext } from './registry.js';
+import { validateConditions } from './validation.js';
 
 type IPFamily = 'IPv4' | 'IPv6';
 const TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
@@ -254,6 +255,7 @@ export class ServiceStrategy implements Strategy {
         else if (raw.ipMode !== 'VIP' && raw.ipMode !== 'Proxy') errs.push(fieldError.notSupported(`${f}.ipMode`, raw.ipMode, ['Proxy', 'VIP']));
       }
     });
+    errs.push(...validateConditions(status.conditions, 'status.conditions'));
     return errs;
   }
 

@@ -102,3 +102,39 @@ export function validateMeta(o: Obj, rule: NameRule): FieldError[] {
   }
   return errs;
 }
+
+const CONDITION_REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+
+/**
+ * metav1.Condition lists (apimachinery pkg/apis/meta/v1/validation ValidateConditions), as
+ * Service status.conditions are checked: type unique and a qualified name, status
+ * True/False/Unknown, lastTransitionTime and a CamelCase reason required.
+ */
+export function validateConditions(conditions: unknown, field: string): FieldError[] {
+  if (conditions === undefined || conditions === null) return [];
+  if (!Array.isArray(conditions)) return [fieldError.invalid(field, conditions, 'must be a list')];
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  conditions.forEach((raw, i) => {
+    const f = `${field}[${i}]`;
+    const c = isObj(raw) ? raw : {};
+    if (typeof c.type !== 'string' || c.type === '') errs.push(fieldError.required(`${f}.type`));
+    else {
+      errs.push(...validateQualifiedName(c.type, `${f}.type`));
+      if (seen.has(c.type)) errs.push(fieldError.duplicate(`${f}.type`, c.type));
+      seen.add(c.type);
+    }
+    if (!['True', 'False', 'Unknown'].includes(c.status as string)) errs.push(fieldError.notSupported(`${f}.status`, c.status ?? '', ['False', 'True', 'Unknown']));
+    if (typeof c.observedGeneration === 'number' && c.observedGeneration < 0) errs.push(fieldError.invalid(`${f}.observedGeneration`, c.observedGeneration, 'must be greater than or equal to zero'));
+    if (typeof c.lastTransitionTime !== 'string' || c.lastTransitionTime === '') errs.push(fieldError.required(`${f}.lastTransitionTime`, 'must be set'));
+    if (typeof c.reason !== 'string' || c.reason === '') errs.push(fieldError.required(`${f}.reason`, 'must be set'));
+    else {
+      if (c.reason.length > 1024) errs.push(fieldError.tooLong(`${f}.reason`, 1024));
+      if (!CONDITION_REASON.test(c.reason)) {
+        errs.push(fieldError.invalid(`${f}.reason`, c.reason, "a condition reason must start with alphabetic character, optionally followed by a string of alphanumeric characters or '_,:', and must end with an alphanumeric character or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  or 'ReasonA:ReasonB', regex used for validation is '[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?')"));
+      }
+    }
+    if (typeof c.message === 'string' && c.message.length > 32768) errs.push(fieldError.tooLong(`${f}.message`, 32768));
+  });
+  return errs;
+}

@@ -164,6 +164,25 @@ describe('apiserver: Services', function () {
     }
   });
 
+  it('checks status conditions as metav1.Condition', async () => {
+    await create('cond', { type: 'LoadBalancer' });
+    const good = { type: 'herald.dev/Allocated', status: 'True', reason: 'IPAllocated', message: 'ok', lastTransitionTime: '2024-01-01T00:00:00Z', observedGeneration: 0 };
+    const ok = await request(h.api, 'PATCH', `${SVC}/cond/status`, { body: { status: { conditions: [good] } }, contentType: 'application/merge-patch+json' });
+    assert.equal(ok.status, 200, ok.text);
+    const bad = await request(h.api, 'PATCH', `${SVC}/cond/status`, {
+      body: { status: { conditions: [{ ...good, reason: 'not ok', status: 'Maybe' }, { type: good.type, status: 'True' }] } },
+      contentType: 'application/merge-patch+json',
+    });
+    assert.equal(bad.status, 422);
+    assert.deepEqual(bad.body.details.causes.map((c: { field: string }) => c.field), [
+      'status.conditions[0].status',
+      'status.conditions[0].reason',
+      'status.conditions[1].type',
+      'status.conditions[1].lastTransitionTime',
+      'status.conditions[1].reason',
+    ]);
+  });
+
   it('merges spec.ports by port with a strategic merge patch', async () => {
     await create('smp', { ports: [{ name: 'a', port: 80 }, { name: 'b', port: 443 }] });
     const r = await request(h.api, 'PATCH', `${SVC}/smp`, {
