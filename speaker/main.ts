@@ -9,9 +9,10 @@ import { createStatusWriter } from '../shared/k8s/writers.js';
 import { parseClientFlags, type FlagSpec } from '../shared/flags.js';
 import { startSpeaker, type RunningSpeaker } from './start.js';
 import type { AnnouncerFactory } from './announcer.js';
+import { bgpAnnouncerFactory } from './bgp/announcer-factory.js';
 
 /** The protocols this speaker runs; each issue's announcer joins this list. */
-const ANNOUNCERS: AnnouncerFactory[] = [];
+const ANNOUNCERS: AnnouncerFactory[] = [bgpAnnouncerFactory];
 
 export const SPEAKER_FLAGS: FlagSpec = {
   command: 'speaker',
