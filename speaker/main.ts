@@ -12,7 +12,7 @@ import type { AnnouncerFactory } from './announcer.js';
 import { bgpAnnouncerFactory } from './bgp/announcer-factory.js';
 
 /** The protocols this speaker runs; each issue's announcer joins this list. */
-const ANNOUNCERS: AnnouncerFactory[] = [bgpAnnouncerFactory];
+const ANNOUNCERS: AnnouncerFactory[] = [bgpAnnouncerFactory, async (deps) => (await import('./l2/announcer.js')).l2AnnouncerFromEnv(deps)];
 
 export const SPEAKER_FLAGS: FlagSpec = {
   command: 'speaker',

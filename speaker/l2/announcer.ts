@@ -1,0 +1,459 @@
+// The L2 announcer (protocol `layer2`): membership, election, responder and
+// announcements wired together. The work is elsewhere: who is alive (membership/), who
+// answers for each IP (election.ts, plan.ts), what to do with a frame (answer.ts), when to
+// announce (announce.ts), what the cluster is told (status.ts).
+//
+// Failover fast path: a peer goes down (membership, ~350 ms after its last heartbeat) →
+// the listener re-runs the election on the snapshot already held (memoized: no hashing)
+// → the responder's table changes → the first gratuitous frames leave synchronously in
+// the same callback. Nothing on that path touches the API server or waits for a timer;
+// status objects and events follow in the background.
+//
+// The membership key. Membership datagrams are authenticated with the key of the
+// `herald-memberlist` Secret, which the controller creates. Until the Secret is there the
+// speaker announces nothing in layer 2 and says so: a speaker that cannot hear its peers
+// would believe it is alone and claim every IP, answering beside the real owner of each
+// (split brain). Waiting is the safe choice; a single-node cluster has the Secret too.
+//
+// Make-before-break: stop() tells the peers this speaker is leaving (they take the IPs
+// over and announce at once), keeps answering for the grace period, then stops.
+import { networkInterfaces } from 'node:os';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { collectionPath } from '../../shared/k8s/resources.js';
+import type { StatusObject } from '../../shared/k8s/writers.js';
+import { METRIC_PREFIX, type Metrics } from '../../shared/metrics.js';
+import type { Announcer, AnnouncerFactory } from '../announcer.js';
+import { electL2, type IPElection } from '../election.js';
+import type { MembershipEvent } from '../membership/core.js';
+import { Membership, type ChangeListener, type MembershipConfig } from '../membership/member.js';
+import { memberPeers, type MemberPeer, type NodeAddresses } from '../membership/peers.js';
+import { MEMBERLIST_SECRET_NAME, memberlistKey, type SecretLike } from '../membership/secret.js';
+import type { SpeakerSnapshot } from '../snapshot.js';
+import type { SpeakerDeps } from '../start.js';
+import { AnnouncementDriver, AnnouncementSchedule, type AnnounceTarget } from './announce.js';
+import { addressedInterfaces } from './interfaces.js';
+import { DEFAULT_L2_SETTINGS, l2SettingsFromEnv, type L2Settings } from './options.js';
+import { diffL2, EMPTY_PLAN, planL2, type L2Plan } from './plan.js';
+import { Responder, type Conflict, type ResponderIO, type ResponderInterface } from './responder.js';
+import { L2_LABELS, l2LabelValue, l2StatusName, l2StatusObject, L2_STATUSES, L2StatusSync, nodeOwner } from './status.js';
+
+/** What the announcer needs of the membership (member.ts Membership; a fake in tests). */
+export interface MembershipLike {
+  start(): Promise<void>;
+  setPeers(peers: readonly MemberPeer[]): void;
+  setKey(key: Uint8Array): void;
+  live(): ReadonlySet<string> | undefined;
+  onChange(listener: ChangeListener): () => void;
+  leave(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface L2AnnouncerOptions {
+  settings?: L2Settings;
+  /** Packet sockets and multicast memberships; default: speaker/native. */
+  io?: () => Promise<ResponderIO>;
+  /** The node's interfaces and which carry an address; default: sysfs and os.networkInterfaces(). */
+  readInterfaces?: () => Promise<{ infos: ResponderInterface[]; addressed: ReadonlySet<string> }>;
+  /** Default: member.ts Membership. */
+  createMembership?: (config: MembershipConfig) => MembershipLike;
+}
+
+const PROTOCOL = 'layer2';
+const KEY_WARN_EVERY_MS = 60_000;
+const CONFLICT_LOG_EVERY_MS = 10_000;
+
+interface L2Metrics {
+  requestsReceived: Counter<'ip'>;
+  responsesSent: Counter<'ip'>;
+  gratuitousSent: Counter<'ip'>;
+  sendErrors: Counter<'code'>;
+  conflicts: Counter<'ip'>;
+  failover: Histogram<string>;
+  announced: Gauge<'service' | 'protocol' | 'node' | 'ip'>;
+}
+
+function l2Metrics(m: Metrics): L2Metrics {
+  const announced = m.registry.getSingleMetric(`${METRIC_PREFIX}speaker_announced`) as Gauge<'service' | 'protocol' | 'node' | 'ip'> | undefined;
+  return {
+    requestsReceived: m.counter({ name: 'layer2_requests_received', help: 'ARP requests and neighbor solicitations received for IPs this node announces.', labelNames: ['ip'] }),
+    responsesSent: m.counter({ name: 'layer2_responses_sent', help: 'ARP replies and neighbor advertisements sent in answer.', labelNames: ['ip'] }),
+    gratuitousSent: m.counter({ name: 'layer2_gratuitous_sent', help: 'Gratuitous ARP and unsolicited neighbor advertisement frames sent.', labelNames: ['ip'] }),
+    sendErrors: m.counter({ name: 'layer2_send_errors_total', help: 'Frames the kernel refused to send, by error code.', labelNames: ['code'] }),
+    conflicts: m.counter({ name: 'layer2_conflicts_total', help: 'Times another MAC claimed an IP this node announces.', labelNames: ['ip'] }),
+    failover: m.histogram({
+      name: 'layer2_failover_seconds',
+      help: 'From a peer detected down to the first announcements of the IPs taken over from it.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    }),
+    announced:
+      announced ??
+      m.gauge({ name: 'speaker_announced', help: 'Services being announced from this node (1), by service, protocol, node and IP.', labelNames: ['service', 'protocol', 'node', 'ip'] }),
+  };
+}
+
+async function nativeIO(): Promise<ResponderIO> {
+  const native = await import('../native/index.js');
+  const { RESPONDER_FILTER } = await import('./filter.js');
+  const memberships = new native.MulticastMemberships();
+  return {
+    openSocket: (ifindex, onFrame, onError) => new native.PacketSocket({ ifindex, onFrame: (f) => onFrame(f.frame), onError, filter: RESPONDER_FILTER }),
+    memberships,
+  };
+}
+
+async function readNodeInterfaces(): Promise<{ infos: ResponderInterface[]; addressed: ReadonlySet<string> }> {
+  const { listInterfaces } = await import('../native/index.js');
+  return { infos: await listInterfaces(), addressed: addressedInterfaces(networkInterfaces()) };
+}
+
+export function l2AnnouncerFactory(opts: L2AnnouncerOptions = {}): AnnouncerFactory {
+  return async (deps) => {
+    let io: ResponderIO;
+    try {
+      io = await (opts.io ?? nativeIO)();
+    } catch (err) {
+      // BGP must keep working on a node where layer 2 cannot (no addon, no CAP_NET_RAW).
+      deps.log.error({ err }, 'l2: no packet sockets; layer 2 announcements are off on this node');
+      return { protocol: PROTOCOL, update: () => {}, stop: async () => {} };
+    }
+    const a = new L2Announcer(deps, opts, io);
+    await a.pollInterfaces();
+    return a;
+  };
+}
+
+/** The factory speaker/main.ts lists: settings from the environment (options.ts). */
+export const l2AnnouncerFromEnv: AnnouncerFactory = (deps) => {
+  const r = l2SettingsFromEnv(process.env);
+  if (!r.ok) throw new Error(`layer2 settings: ${r.errors.join('; ')}`);
+  return l2AnnouncerFactory({ settings: r.settings })(deps);
+};
+
+export class L2Announcer implements Announcer {
+  readonly protocol = PROTOCOL;
+  readonly #deps: SpeakerDeps;
+  readonly #opts: L2AnnouncerOptions;
+  readonly #settings: L2Settings;
+  readonly #m: L2Metrics;
+  readonly #responder: Responder;
+  readonly #driver: AnnouncementDriver;
+  readonly #status: L2StatusSync;
+  #snapshot: SpeakerSnapshot | undefined;
+  #membership: MembershipLike | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #keyProblem: string | undefined;
+  #keyWarnedAt = Number.NEGATIVE_INFINITY;
+  #peersText = '';
+  #plan: L2Plan = EMPTY_PLAN;
+  #elections: ReadonlyMap<string, IPElection> = new Map();
+  #live: ReadonlySet<string> = new Set();
+  #leftoversChecked = false;
+  #pollTimer: { cancel(): void } | undefined;
+  #polling: Promise<void> | undefined;
+  #conflictRecheck = new Map<string, { cancel(): void }>();
+  #conflictAnnouncedAt = new Map<string, number>();
+  #conflictLoggedAt = new Map<string, number>();
+  #stopping = false;
+
+  constructor(deps: SpeakerDeps, opts: L2AnnouncerOptions, io: ResponderIO) {
+    this.#deps = deps;
+    this.#opts = opts;
+    this.#settings = opts.settings ?? DEFAULT_L2_SETTINGS;
+    this.#m = l2Metrics(deps.metrics);
+    this.#responder = new Responder({
+      io,
+      log: deps.log,
+      metrics: this.#m,
+      policy: { exclude: this.#settings.excludeInterfaces },
+      onConflict: (c) => this.#onConflict(c),
+    });
+    this.#driver = new AnnouncementDriver(new AnnouncementSchedule(this.#settings.announce), deps.clock, (t) => this.#responder.announce(t));
+    this.#status = new L2StatusSync({ writer: deps.status, namespace: deps.namespace, log: deps.log, clock: deps.clock });
+    this.#schedulePoll();
+  }
+
+  #schedulePoll(): void {
+    if (this.#stopping) return;
+    this.#pollTimer = this.#deps.clock.setTimeout(() => {
+      void this.pollInterfaces().finally(() => this.#schedulePoll());
+    }, this.#settings.interfacePollMs);
+  }
+
+  update(snapshot: SpeakerSnapshot): void {
+    if (this.#stopping) return;
+    this.#snapshot = snapshot;
+    this.#ensureMembership();
+    this.#reconcile([]);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#pollTimer?.cancel();
+    for (const t of this.#conflictRecheck.values()) t.cancel();
+    this.#conflictRecheck.clear();
+    const m = this.#membership;
+    if (m) {
+      this.#deps.log.info({ ips: this.#plan.wanted.size }, 'l2: leaving; answering until the peers have taken over');
+      // Peers drop this node at once and announce; this node keeps answering meanwhile.
+      await m.leave().catch((err: unknown) => this.#deps.log.warn({ err }, 'l2: leave failed'));
+    }
+    this.#unsubscribe?.();
+    this.#driver.stop();
+    this.#responder.close();
+    await m?.stop().catch((err: unknown) => this.#deps.log.warn({ err }, 'l2: membership stop failed'));
+    for (const s of this.#plan.services) for (const service of s[1]) this.#announcedSeries(service, s[0], false);
+    await this.#status.close();
+    this.#deps.log.info('l2: stopped');
+  }
+
+  /** Reads the interfaces and hands them to the responder; announces on pairs that appeared. */
+  async pollInterfaces(): Promise<void> {
+    if (this.#polling) return this.#polling;
+    this.#polling = (async () => {
+      try {
+        const { infos, addressed } = await (this.#opts.readInterfaces ?? readNodeInterfaces)();
+        if (this.#stopping) return;
+        const fresh = this.#responder.setInterfaces(infos, addressed);
+        this.#announce(fresh);
+        if (fresh.length > 0) this.#writeStatuses();
+      } catch (err) {
+        this.#deps.log.warn({ err }, 'l2: reading the interfaces failed');
+      } finally {
+        this.#polling = undefined;
+      }
+    })();
+    return this.#polling;
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  #ensureMembership(): void {
+    const deps = this.#deps;
+    const secret = deps.informers.secrets.get(MEMBERLIST_SECRET_NAME, deps.namespace) as SecretLike | undefined;
+    const key = memberlistKey(secret);
+    if (!key.ok) {
+      const now = deps.clock.now();
+      if (this.#keyProblem !== key.error || now - this.#keyWarnedAt >= KEY_WARN_EVERY_MS) {
+        deps.log.error(
+          { secret: `${deps.namespace}/${MEMBERLIST_SECRET_NAME}`, problem: key.error },
+          this.#membership
+            ? 'l2: the membership key is unusable; keeping the last good key'
+            : 'l2: no usable membership key; announcing nothing in layer 2 until the Secret exists (the controller creates it)',
+        );
+        this.#keyWarnedAt = now;
+      }
+      this.#keyProblem = key.error;
+      return;
+    }
+    if (this.#keyProblem !== undefined) deps.log.info('l2: membership key found');
+    this.#keyProblem = undefined;
+    const nodes = deps.informers.nodes.list() as NodeAddresses[];
+    const self = this.#selfAddress(nodes);
+    const peers = memberPeers(nodes, { self: deps.nodeName, ...(self ? { family: self.family } : {}) });
+    if (this.#membership) {
+      this.#membership.setKey(key.key);
+    } else {
+      const config: MembershipConfig = {
+        node: deps.nodeName,
+        key: key.key,
+        port: this.#settings.membershipPort,
+        ...(self ? { bindAddress: self.address } : {}),
+        logger: deps.log,
+        metrics: deps.metrics,
+      };
+      const m = (this.#opts.createMembership ?? ((c) => new Membership(c)))(config);
+      this.#membership = m;
+      this.#unsubscribe = m.onChange((_live, events) => this.#onMembership(events));
+      m.setPeers(peers);
+      this.#peersText = JSON.stringify(peers);
+      m.start().then(
+        () => deps.log.info({ address: self?.address ?? 'any', port: this.#settings.membershipPort, peers: peers.length }, 'l2: membership started'),
+        (err: unknown) => deps.log.error({ err }, 'l2: membership failed to start; announcing nothing in layer 2'),
+      );
+      return;
+    }
+    const text = JSON.stringify(peers);
+    if (text !== this.#peersText) {
+      this.#membership.setPeers(peers);
+      this.#peersText = text;
+    }
+  }
+
+  /** The node's first InternalIP (the address peers send to), from its Node object. */
+  #selfAddress(nodes: readonly NodeAddresses[]): { address: string; family: 4 | 6 } | undefined {
+    const me = nodes.find((n) => n.metadata?.name === this.#deps.nodeName);
+    const addr = me?.status?.addresses?.find((a) => a.type === 'InternalIP' && a.address)?.address;
+    if (!addr) return undefined;
+    return { address: addr, family: addr.includes(':') ? 6 : 4 };
+  }
+
+  #onMembership(events: readonly MembershipEvent[]): void {
+    if (this.#stopping) return;
+    const t0 = performance.now();
+    const down = events.filter((e) => e.type === 'down');
+    const takeovers = this.#reconcile(events);
+    if (down.length > 0 && takeovers > 0) {
+      const seconds = (performance.now() - t0) / 1000;
+      this.#m.failover.observe(seconds);
+      this.#deps.log.info(
+        { peers: down.map((e) => (e.type === 'down' ? `${e.node} (${e.reason})` : '')), ips: takeovers, ms: +(seconds * 1000).toFixed(2) },
+        'l2: took over from peers that went down',
+      );
+    }
+    // A peer back from a timeout: both sides may have announced meanwhile (a partition).
+    // The winners say so again, so that caches on both sides converge on them.
+    if (events.some((e) => e.type === 'up' && e.reason === 'recovered')) this.#announce(this.#responder.answering());
+    void this.pollInterfaces();
+  }
+
+  // ------------------------------------------------------------------ the election
+
+  /** Re-runs the election and applies it; returns how many IPs this node took on. */
+  #reconcile(events: readonly MembershipEvent[]): number {
+    const snapshot = this.#snapshot;
+    const live = this.#membership?.live();
+    if (!snapshot || !live) return 0;
+    const elections = electL2(snapshot, live);
+    const plan = planL2(elections, this.#deps.nodeName);
+    const change = diffL2(this.#plan, plan, this.#elections, live, this.#deps.nodeName);
+    // Lost IPs stop being answered here, before anything else.
+    const fresh = this.#responder.setAnnounced(plan.wanted);
+    const lost = new Set(change.lost);
+    if (lost.size > 0) this.#driver.cancelWhere((t) => lost.has(t.ipText));
+    this.#announce(fresh);
+    this.#plan = plan;
+    this.#elections = elections;
+    this.#live = live;
+
+    if (change.won.length > 0 || change.lost.length > 0) {
+      this.#deps.log.info(
+        {
+          won: change.won.slice(0, 20),
+          lost: change.lost.slice(0, 20),
+          announcing: plan.wanted.size,
+          ...(events.length > 0 ? { membership: events.map((e) => e.type) } : {}),
+        },
+        'l2: announcements changed',
+      );
+    }
+    for (const p of change.removed) this.#announcedSeries(p.service, p.ipText, false);
+    for (const p of change.added) this.#announcedSeries(p.service, p.ipText, true);
+    for (const s of change.staleStatuses) {
+      const [ns, name] = splitKey(s.service);
+      this.#status.remove(l2StatusName(ns, name, s.ipText, s.node));
+    }
+    this.#writeStatuses();
+    for (const service of change.newServices) this.#nodeAssigned(service);
+    if (!this.#leftoversChecked) {
+      this.#leftoversChecked = true;
+      void this.#deleteLeftovers();
+    }
+    return change.won.length;
+  }
+
+  #announce(targets: readonly AnnounceTarget[]): void {
+    if (targets.length > 0) this.#driver.announce(targets);
+  }
+
+  #announcedSeries(service: string, ip: string, on: boolean): void {
+    const labels = { service, protocol: PROTOCOL, node: this.#deps.nodeName, ip };
+    if (on) this.#m.announced.set(labels, 1);
+    else this.#m.announced.remove(labels);
+  }
+
+  // ------------------------------------------------------------------ status and events
+
+  #writeStatuses(): void {
+    const owner = nodeOwner(this.#deps.informers.nodes.get(this.#deps.nodeName));
+    for (const [ipText, services] of this.#plan.services) {
+      const interfaces = this.#responder.interfacesOf(ipText);
+      for (const service of services) {
+        const [serviceNamespace, serviceName] = splitKey(service);
+        this.#status.put(
+          l2StatusObject({
+            namespace: this.#deps.namespace,
+            node: this.#deps.nodeName,
+            serviceNamespace,
+            serviceName,
+            ipText,
+            interfaces,
+            ...(owner ? { owner } : {}),
+          }),
+        );
+      }
+    }
+  }
+
+  /** Deletes status objects this node wrote before a restart and no longer announces. */
+  async #deleteLeftovers(): Promise<void> {
+    const deps = this.#deps;
+    try {
+      const list = await deps.client.rest.request<{ items?: StatusObject[] }>('GET', collectionPath(L2_STATUSES, deps.namespace), {
+        query: { labelSelector: `${L2_LABELS.node}=${l2LabelValue(deps.nodeName)}` },
+      });
+      const mine = new Set<string>();
+      for (const [ipText, services] of this.#plan.services) {
+        for (const s of services) {
+          const [ns, name] = splitKey(s);
+          mine.add(l2StatusName(ns, name, ipText, deps.nodeName));
+        }
+      }
+      for (const obj of list.items ?? []) {
+        const name = obj.metadata?.name;
+        const node = (obj.status as { node?: string } | undefined)?.node;
+        if (!name || mine.has(name) || (node !== undefined && node !== deps.nodeName)) continue;
+        this.#status.forget(name);
+        this.#status.remove(name);
+      }
+    } catch (err) {
+      deps.log.warn({ err }, 'l2: listing this node\'s old ServiceL2Status objects failed; stale ones may remain');
+    }
+  }
+
+  #nodeAssigned(service: string): void {
+    const [namespace, name] = splitKey(service);
+    const svc = this.#deps.informers.services.get(name, namespace);
+    if (!svc) return;
+    this.#deps.events.event(
+      { apiVersion: 'v1', kind: 'Service', ...svc, metadata: svc.metadata ?? { name, namespace } },
+      'Normal',
+      'nodeAssigned',
+      `announcing from node "${this.#deps.nodeName}" with protocol "${PROTOCOL}"`,
+    );
+  }
+
+  // ------------------------------------------------------------------ split brain
+
+  #onConflict(c: Conflict): void {
+    this.#m.conflicts.inc({ ip: c.ipText });
+    const now = this.#deps.clock.now();
+    if (now - (this.#conflictLoggedAt.get(c.ipText) ?? Number.NEGATIVE_INFINITY) >= CONFLICT_LOG_EVERY_MS) {
+      this.#conflictLoggedAt.set(c.ipText, now);
+      this.#deps.log.warn({ ip: c.ipText, mac: c.mac, kind: c.kind, interface: c.ifname }, 'l2: another host claims an IP this node announces');
+    }
+    if (this.#stopping || this.#conflictRecheck.has(c.ipText)) return;
+    // Not at once: a node taking the IP over legitimately (a joiner, make-before-break)
+    // announces before this one has heard of it; the election has caught up by then.
+    const timer = this.#deps.clock.setTimeout(() => {
+      this.#conflictRecheck.delete(c.ipText);
+      if (this.#stopping || !this.#plan.wanted.has(c.ipText)) return;
+      const at = this.#deps.clock.now();
+      if (at - (this.#conflictAnnouncedAt.get(c.ipText) ?? Number.NEGATIVE_INFINITY) < this.#settings.conflictHoldMs) return;
+      this.#conflictAnnouncedAt.set(c.ipText, at);
+      this.#deps.log.info({ ip: c.ipText }, 'l2: still the elected node after a conflict; announcing again');
+      this.#announce(this.#responder.answering().filter((t) => t.ipText === c.ipText));
+    }, this.#settings.conflictRecheckMs);
+    this.#conflictRecheck.set(c.ipText, timer);
+  }
+
+  /** For tests and diagnostics: the IPs answered now and the live set they came from. */
+  state(): { announced: string[]; live: string[] } {
+    return { announced: [...this.#plan.wanted.keys()], live: [...this.#live].sort() };
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}

@@ -1,0 +1,92 @@
+// From the election to what this node does in layer 2, and what changed since the last
+// time: the IPs to answer for (with their L2Advertisement interfaces), the Services it
+// announces on each, and the status objects of peers to clean up. Pure.
+import type { IPElection } from '../election.js';
+import type { WantedIP } from './responder.js';
+
+export interface L2Plan {
+  /** IPs this node answers for, by canonical text. */
+  readonly wanted: ReadonlyMap<string, WantedIP>;
+  /** Services announced through each of those IPs (`namespace/name`). */
+  readonly services: ReadonlyMap<string, readonly string[]>;
+}
+
+export const EMPTY_PLAN: L2Plan = { wanted: new Map(), services: new Map() };
+
+export function planL2(elections: ReadonlyMap<string, IPElection>, self: string): L2Plan {
+  const wanted = new Map<string, WantedIP>();
+  const services = new Map<string, readonly string[]>();
+  for (const [text, e] of elections) {
+    if (e.winner !== self) continue;
+    wanted.set(text, { ip: e.ip, interfaces: e.interfaces });
+    services.set(text, e.services);
+  }
+  return { wanted, services };
+}
+
+/** One Service on one IP. */
+export interface ServiceIP {
+  readonly service: string;
+  readonly ipText: string;
+}
+
+/** A status object to delete: the Service on the IP as announced by `node`. */
+export interface StaleStatus extends ServiceIP {
+  readonly node: string;
+}
+
+export interface L2Change {
+  readonly won: readonly string[];
+  readonly lost: readonly string[];
+  /** (Service, IP) pairs announced now and not before, and the reverse. */
+  readonly added: readonly ServiceIP[];
+  readonly removed: readonly ServiceIP[];
+  /** Services announced from this node now (on any IP) and not before: `nodeAssigned`. */
+  readonly newServices: readonly string[];
+  /**
+   * Status objects nobody else will remove: this node's for pairs it no longer
+   * announces, and those of a peer that went down for the IPs this node took from it.
+   */
+  readonly staleStatuses: readonly StaleStatus[];
+}
+
+function pairs(plan: L2Plan): Map<string, ServiceIP> {
+  const out = new Map<string, ServiceIP>();
+  for (const [ipText, svcs] of plan.services) for (const service of svcs) out.set(`${service} ${ipText}`, { service, ipText });
+  return out;
+}
+
+function servicesOf(plan: L2Plan): Set<string> {
+  const out = new Set<string>();
+  for (const svcs of plan.services.values()) for (const s of svcs) out.add(s);
+  return out;
+}
+
+/**
+ * What changed from `prev` to `next`. `prevElections` is the election `prev` came from:
+ * an IP this node now wins from a previous winner that is no longer live leaves that
+ * winner's status objects to this node.
+ */
+export function diffL2(
+  prev: L2Plan,
+  next: L2Plan,
+  prevElections: ReadonlyMap<string, IPElection>,
+  live: ReadonlySet<string>,
+  self: string,
+): L2Change {
+  const won = [...next.wanted.keys()].filter((ip) => !prev.wanted.has(ip));
+  const lost = [...prev.wanted.keys()].filter((ip) => !next.wanted.has(ip));
+  const before = pairs(prev);
+  const after = pairs(next);
+  const added = [...after].filter(([k]) => !before.has(k)).map(([, v]) => v);
+  const removed = [...before].filter(([k]) => !after.has(k)).map(([, v]) => v);
+  const hadServices = servicesOf(prev);
+  const newServices = [...servicesOf(next)].filter((s) => !hadServices.has(s)).sort();
+  const staleStatuses: StaleStatus[] = removed.map((r) => ({ ...r, node: self }));
+  for (const ipText of won) {
+    const e = prevElections.get(ipText);
+    if (!e?.winner || e.winner === self || live.has(e.winner)) continue;
+    for (const service of e.services) staleStatuses.push({ service, ipText, node: e.winner });
+  }
+  return { won, lost, added, removed, newServices, staleStatuses };
+}

@@ -1,0 +1,228 @@
+// ServiceL2Status objects: one per (Service, IP, node) for the IPs a node announces, as
+// MetalLB writes one per (Service, node) — per IP here because the election is per IP.
+// Only the winner writes its object and deletes it when it loses the IP; the node that
+// takes an IP over from a peer that went down deletes the peer's object for it; on start
+// a speaker deletes what it wrote before and no longer announces. An owner reference to
+// the Node lets the garbage collector remove the objects of a Node deleted for good.
+//
+// The builders are pure. L2StatusSync is the thin adapter: the latest wish per object
+// wins, identical writes are skipped, failed writes are retried with backoff, and a few
+// requests at most run at once. It never blocks the caller: announcing never waits for
+// the API server.
+import { createHash } from 'node:crypto';
+import type { OwnerReference, ServiceL2StatusStatus } from '../../shared/api/types.js';
+import type { Clock, TimerHandle } from '../../shared/k8s/clock.js';
+import { isConflict } from '../../shared/k8s/errors.js';
+import { heraldResource } from '../../shared/k8s/resources.js';
+import type { StatusObject, StatusWriter } from '../../shared/k8s/writers.js';
+import type { Logger } from '../../shared/log.js';
+
+export const L2_STATUSES = heraldResource('ServiceL2Status');
+
+/** Labels a speaker finds its own objects by (the same keys as the BGP status objects). */
+export const L2_LABELS = {
+  node: 'herald.dev/node',
+  serviceName: 'herald.dev/service-name',
+  serviceNamespace: 'herald.dev/service-namespace',
+} as const;
+
+const MAX_NAME = 63;
+const MAX_LABEL_VALUE = 63;
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 10);
+}
+
+/**
+ * `<service name>-<ip>-<hash>`: readable in `kubectl get`, and unique by the hash of
+ * (namespace, name, IP, node) — names alone can collide (`a-b`/`c` and `a`/`b-c`).
+ */
+export function l2StatusName(serviceNamespace: string, serviceName: string, ipText: string, node: string): string {
+  const hash = shortHash(JSON.stringify([serviceNamespace, serviceName, ipText, node]));
+  const head = `${serviceName}-${ipText}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, MAX_NAME - hash.length - 1)
+    .replace(/^-+|-+$/g, '');
+  return head ? `${head}-${hash}` : hash;
+}
+
+/** A valid label value standing for `value` (hashed when it is too long or has odd characters). */
+export function l2LabelValue(value: string): string {
+  if (value.length <= MAX_LABEL_VALUE && /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(value)) return value;
+  const hash = shortHash(value);
+  const head = value.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, MAX_LABEL_VALUE - hash.length - 1).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  return head ? `${head}-${hash}` : hash;
+}
+
+export interface L2StatusInput {
+  /** The install namespace, where the objects live. */
+  namespace: string;
+  node: string;
+  serviceNamespace: string;
+  serviceName: string;
+  ipText: string;
+  /** Interfaces answering for the IP, by name. */
+  interfaces: readonly string[];
+  /** The Node, so that its deletion removes the object. */
+  owner?: OwnerReference;
+}
+
+export function l2StatusObject(o: L2StatusInput): StatusObject<ServiceL2StatusStatus> {
+  return {
+    apiVersion: 'herald.dev/v1beta1',
+    kind: 'ServiceL2Status',
+    metadata: {
+      name: l2StatusName(o.serviceNamespace, o.serviceName, o.ipText, o.node),
+      namespace: o.namespace,
+      labels: {
+        [L2_LABELS.node]: l2LabelValue(o.node),
+        [L2_LABELS.serviceName]: l2LabelValue(o.serviceName),
+        [L2_LABELS.serviceNamespace]: l2LabelValue(o.serviceNamespace),
+      },
+      ...(o.owner ? { ownerReferences: [o.owner] } : {}),
+    },
+    status: {
+      node: o.node,
+      serviceName: o.serviceName,
+      serviceNamespace: o.serviceNamespace,
+      ip: o.ipText,
+      interfaces: [...o.interfaces].sort().map((name) => ({ name })),
+    },
+  };
+}
+
+/** The owner reference to a Node (cluster-scoped owners may own namespaced objects). */
+export function nodeOwner(node: { metadata?: { name?: string; uid?: string } } | undefined): OwnerReference | undefined {
+  const name = node?.metadata?.name;
+  const uid = node?.metadata?.uid;
+  return name && uid ? { apiVersion: 'v1', kind: 'Node', name, uid } : undefined;
+}
+
+type Wish = { readonly op: 'put'; readonly obj: StatusObject; readonly fingerprint: string } | { readonly op: 'delete' };
+
+export interface L2StatusSyncOptions {
+  writer: StatusWriter;
+  namespace: string;
+  log: Logger;
+  clock: Clock;
+  /** Requests in flight at once; default 4. */
+  concurrency?: number;
+  /** First retry delay, doubling up to maxRetryMs; default 500 ms and 30 s. */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+export class L2StatusSync {
+  readonly #o: L2StatusSyncOptions;
+  readonly #waiting = new Map<string, Wish>();
+  readonly #queue = new Set<string>();
+  readonly #inflight = new Set<string>();
+  /** What the cluster holds as far as we know, by name: a fingerprint, or null when absent. */
+  readonly #known = new Map<string, string | null>();
+  readonly #retry = new Map<string, TimerHandle>();
+  readonly #failures = new Map<string, number>();
+  #idle: (() => void)[] = [];
+  #closed = false;
+
+  constructor(o: L2StatusSyncOptions) {
+    this.#o = o;
+  }
+
+  put(obj: StatusObject): void {
+    this.#want(obj.metadata.name, { op: 'put', obj, fingerprint: JSON.stringify(obj) });
+  }
+
+  remove(name: string): void {
+    this.#want(name, { op: 'delete' });
+  }
+
+  /** Forgets what the cluster holds: the next put or remove of each object is written. */
+  forget(name?: string): void {
+    if (name === undefined) this.#known.clear();
+    else this.#known.delete(name);
+  }
+
+  get pending(): number {
+    return new Set([...this.#waiting.keys(), ...this.#inflight, ...this.#retry.keys()]).size;
+  }
+
+  /** Resolves once nothing is waiting, in flight or backing off. */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Stops retrying; waits for the writes under way at most `deadlineMs`. */
+  async close(deadlineMs = 2000): Promise<void> {
+    let timer: TimerHandle | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, deadlineMs)));
+    for (const t of this.#retry.values()) t.cancel();
+    this.#retry.clear();
+    this.#queue.clear();
+    this.#waiting.clear();
+    this.#closed = true;
+    await Promise.race([this.idle(), deadline]);
+    timer?.cancel();
+  }
+
+  #want(name: string, w: Wish): void {
+    if (this.#closed) return;
+    const busy = this.#waiting.has(name) || this.#inflight.has(name) || this.#retry.has(name);
+    if (!busy) {
+      const known = this.#known.get(name);
+      if (w.op === 'put' && known === w.fingerprint) return;
+      if (w.op === 'delete' && known === null) return;
+    }
+    this.#waiting.set(name, w);
+    if (!this.#inflight.has(name) && !this.#retry.has(name)) this.#queue.add(name);
+    this.#pump();
+  }
+
+  #pump(): void {
+    const limit = this.#o.concurrency ?? 4;
+    for (const name of this.#queue) {
+      if (this.#inflight.size >= limit) break;
+      this.#queue.delete(name);
+      const w = this.#waiting.get(name);
+      if (!w) continue;
+      this.#waiting.delete(name);
+      this.#inflight.add(name);
+      void this.#run(name, w);
+    }
+    if (this.pending === 0) for (const f of this.#idle.splice(0)) f();
+  }
+
+  async #run(name: string, w: Wish): Promise<void> {
+    try {
+      if (w.op === 'put') {
+        if (this.#known.get(name) !== w.fingerprint) await this.#o.writer.apply(L2_STATUSES, w.obj);
+        this.#known.set(name, w.fingerprint);
+      } else {
+        await this.#o.writer.delete(L2_STATUSES, this.#o.namespace, name);
+        this.#known.set(name, null);
+      }
+      this.#failures.delete(name);
+    } catch (err) {
+      this.#known.delete(name);
+      const n = (this.#failures.get(name) ?? 0) + 1;
+      this.#failures.set(name, n);
+      if (!this.#closed) {
+        if (!this.#waiting.has(name)) this.#waiting.set(name, w);
+        const delay = isConflict(err) ? 0 : Math.min((this.#o.retryMs ?? 500) * 2 ** (n - 1), this.#o.maxRetryMs ?? 30_000);
+        this.#o.log[n >= 3 ? 'warn' : 'debug']({ err, object: name, attempt: n, retryInMs: delay }, 'l2: status write failed; retrying');
+        this.#retry.set(
+          name,
+          this.#o.clock.setTimeout(() => {
+            this.#retry.delete(name);
+            this.#queue.add(name);
+            this.#pump();
+          }, delay),
+        );
+      }
+    } finally {
+      this.#inflight.delete(name);
+      this.#pump();
+    }
+  }
+}
