@@ -5,12 +5,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import yaml from 'js-yaml';
 import type { Logger } from 'pino';
+import { accessReview, impersonate } from './access.js';
 import type { TokenAuthenticator, User } from './auth.js';
 import type { RequestAuthorizer } from './authz.js';
 import { aggregated, AGGREGATED_V2, AGGREGATED_V2BETA1, apiGroup, apiGroupList, apiVersions, resourceList, versionInfo } from './discovery.js';
 import { ApiError, badRequest, internalError, methodNotSupported, notFoundPath, tooLarge, unauthorized, unsupportedMediaType } from './errors.js';
 import type { Faults } from './faults.js';
-import { isObj, type Obj } from './object.js';
+import type { Obj } from './object.js';
 import { openAPIHandler } from './openapi.js';
 import { decodeKubernetesProtobuf, PROTOBUF } from './protobuf.js';
 import { apiVersionOf, hasStatus, type Registry, type ResourceDef } from './registry.js';
@@ -181,7 +182,7 @@ export class Handler {
     if (path === '/version') return sendObj(res, 200, versionInfo());
     const authenticated = this.d.authn.authenticate(req.headers.authorization);
     if (!authenticated) throw unauthorized();
-    const user = this.impersonate(authenticated, req);
+    const user = impersonate(this.d.authz, authenticated, req);
     const accept = parseAccept(req.headers.accept);
     if (parseResourcePath(parts) === undefined) {
       const denied = this.d.authz.check(user, { verb: (req.method ?? 'GET').toLowerCase(), apiGroup: '', resource: '', path });
@@ -209,58 +210,6 @@ export class Handler {
     const rr = parseResourcePath(parts);
     if (!rr) throw notFoundPath();
     return this.serveResource(req, res, user, rr, q, chooseRender(accept, q));
-  }
-
-  // Impersonation (k8s.io/apiserver/pkg/endpoints/filters/impersonation.go): the caller
-  // needs the `impersonate` verb on the user (or service account) and on each group.
-  private impersonate(user: User, req: IncomingMessage): User {
-    const name = req.headers['impersonate-user'];
-    const rawGroups = req.headers['impersonate-group'];
-    const groups = (Array.isArray(rawGroups) ? rawGroups : rawGroups ? [rawGroups] : []).flatMap((g) => g.split(',').map((x) => x.trim()));
-    if (typeof name !== 'string' || name === '') {
-      if (groups.length > 0) throw badRequest('requested Impersonate-Group without Impersonate-User');
-      return user;
-    }
-    const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
-    const checks = [
-      sa
-        ? { verb: 'impersonate', apiGroup: '', resource: 'serviceaccounts', namespace: sa[1] as string, name: sa[2] as string }
-        : { verb: 'impersonate', apiGroup: '', resource: 'users', name },
-      ...groups.map((g) => ({ verb: 'impersonate', apiGroup: '', resource: 'groups', name: g })),
-    ];
-    for (const c of checks) {
-      const denied = this.d.authz.check(user, c);
-      if (denied) throw denied;
-    }
-    const implied = sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`] : [];
-    return { name, groups: [...new Set([...groups, ...(groups.length === 0 ? implied : []), 'system:authenticated'])] };
-  }
-
-  /** SelfSubjectAccessReview and SubjectAccessReview, answered from RBAC. */
-  private review(def: ResourceDef, user: User, body: unknown, res: ServerResponse): void {
-    const spec = isObj(body) && isObj(body.spec) ? body.spec : {};
-    let subject = user;
-    if (def.kind === 'SubjectAccessReview') {
-      if (typeof spec.user !== 'string' && !Array.isArray(spec.groups)) throw badRequest('SubjectAccessReview: spec.user or spec.groups is required');
-      subject = { name: typeof spec.user === 'string' ? spec.user : '', groups: Array.isArray(spec.groups) ? spec.groups.map(String) : [] };
-    }
-    const ra = isObj(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
-    const nra = isObj(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
-    if (!ra && !nra) throw badRequest('exactly one of nonResourceAttributes or resourceAttributes must be specified');
-    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-    const decision = ra
-      ? this.d.authz.decide(subject, {
-          verb: str(ra.verb),
-          apiGroup: str(ra.group),
-          resource: str(ra.resource),
-          ...(str(ra.subresource) ? { subresource: str(ra.subresource) } : {}),
-          ...(str(ra.namespace) ? { namespace: str(ra.namespace) } : {}),
-          ...(str(ra.name) ? { name: str(ra.name) } : {}),
-        })
-      : this.d.authz.decide(subject, { verb: str(nra?.verb), apiGroup: '', resource: '', path: str(nra?.path) });
-    const status: Obj = { allowed: decision.allowed };
-    if (decision.reason) status.reason = decision.reason;
-    sendObj(res, 201, { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { creationTimestamp: null }, spec, status });
   }
 
   private verbOf(method: string, rr: ResourceRequest, q: URLSearchParams): string {
@@ -310,7 +259,7 @@ export class Handler {
     const rest = this.d.rest;
     if (def.group === 'authorization.k8s.io') {
       if (verb !== 'create' || rr.name !== undefined) throw methodNotSupported(gr(def), verb);
-      return this.review(def, user, await readObject(req), res);
+      return sendObj(res, 201, accessReview(this.d.authz, def, user, await readObject(req)));
     }
     switch (verb) {
       case 'get':

@@ -4,7 +4,6 @@
 // generation, no-op updates that write nothing, finalizers and deletionTimestamp,
 // generateName, dry run, and namespaces that must exist and empty out when deleted.
 import { randomUUID, randomInt } from 'node:crypto';
-import yaml from 'js-yaml';
 import { serverSideApply } from './apply.js';
 import {
   alreadyExists,
@@ -13,40 +12,25 @@ import {
   conflict,
   fieldError,
   forbidden,
-  gone,
   invalid,
   notFound,
-  unsupportedMediaType,
   type FieldError,
   type GroupResource,
 } from './errors.js';
-import { jsonPatch, mergePatch } from './json-patch.js';
+import { listObjects, type ListResult } from './list.js';
+import { APPLY, parseApplied, patchObject, patchType } from './patch.js';
 import { clone, deepEqual, isObj, meta, readMeta, specPart, timestamp, type Obj } from './object.js';
 import { apiVersionOf, hasStatus, type Registry, type ResourceDef, type WriteContext } from './registry.js';
-import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Store, Stored } from './store.js';
-import { strategicMergePatch } from './strategic-merge.js';
 import { validateMeta } from './validation.js';
 
-export const PATCH_TYPES = [
-  'application/json-patch+json',
-  'application/merge-patch+json',
-  'application/strategic-merge-patch+json',
-  'application/apply-patch+yaml',
-];
+export type { ListResult } from './list.js';
 
 export interface WriteResult {
   code: number;
   /** Present when the result is in the store. */
   stored?: Stored;
   obj: Obj;
-}
-
-export interface ListResult {
-  items: Stored[];
-  rv: number;
-  continue?: string;
-  remaining?: number;
 }
 
 const NAMESPACES = '/namespaces';
@@ -81,20 +65,6 @@ class Tx implements WriteContext {
   }
 }
 
-function encodeContinue(rv: number, key: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start: key })).toString('base64url');
-}
-
-function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
-    if (typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
-  } catch {
-    // fall through
-  }
-  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-}
-
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 export class Rest {
@@ -123,61 +93,7 @@ export class Rest {
   }
 
   list(def: ResourceDef, ns: string | undefined, q: URLSearchParams): ListResult {
-    const labels = parseLabelSelector(q.get('labelSelector'));
-    const fields = parseFieldSelector(q.get('fieldSelector'));
-    const limit = Number(q.get('limit') ?? 0);
-    if (!Number.isInteger(limit) || limit < 0) throw badRequest(`limit: Invalid value: ${q.get('limit')}`);
-    const bucket = this.store.bucket(def.bucket);
-    const token = q.get('continue');
-    let rv = this.store.revision;
-    let startKey: string | undefined;
-    if (token) {
-      const t = decodeContinue(token);
-      if (t.rv < bucket.compactedRV) {
-        throw gone(
-          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
-        );
-      }
-      rv = t.rv;
-      startKey = t.start;
-    }
-    const scope = def.namespaced ? ns : undefined;
-    const matches = (s: Stored): boolean =>
-      (scope === undefined || s.namespace === scope) &&
-      (labels.length === 0 || matchLabels(labels, readMeta(s.obj).labels)) &&
-      (fields.length === 0 || matchFields(fields, this.external(def, s.obj)));
-    const items: Stored[] = [];
-    if (limit === 0 && startKey === undefined) {
-      for (const k of bucket.sortedKeys()) {
-        const s = bucket.objects.get(k) as Stored;
-        if (matches(s)) items.push(s);
-      }
-      return { items, rv };
-    }
-    const keys = bucket.sortedKeys();
-    let i = 0;
-    if (startKey !== undefined) {
-      let lo = 0;
-      let hi = keys.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if ((keys[mid] as string) <= startKey) lo = mid + 1;
-        else hi = mid;
-      }
-      i = lo;
-    }
-    for (; i < keys.length; i++) {
-      const s = bucket.objects.get(keys[i] as string) as Stored;
-      if (!matches(s)) continue;
-      if (limit > 0 && items.length === limit) {
-        const last = items[items.length - 1] as Stored;
-        const out: ListResult = { items, rv, continue: encodeContinue(rv, last.namespace ? `${last.namespace}/${last.name}` : last.name) };
-        if (labels.length === 0 && fields.length === 0 && scope === undefined) out.remaining = keys.length - i;
-        return out;
-      }
-      items.push(s);
-    }
-    return { items, rv };
+    return listObjects(this.store, def, ns, q, (o) => this.external(def, o));
   }
 
   private checkTypeMeta(def: ResourceDef, o: Obj): void {
@@ -365,39 +281,16 @@ export class Rest {
   }
 
   patch(def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined, contentType: string, raw: string, q: URLSearchParams): WriteResult {
-    const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-    if (type === 'application/apply-patch+yaml') return this.apply(def, ns, name, sub, raw, q);
-    const accepted = def.custom ? PATCH_TYPES.filter((t) => !t.includes('strategic')) : PATCH_TYPES;
-    if (!accepted.includes(type)) throw unsupportedMediaType(contentType, accepted);
-    let patch: unknown;
-    try {
-      patch = JSON.parse(raw);
-    } catch (e) {
-      throw badRequest(`error decoding patch: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    const type = patchType(def, contentType);
+    if (type === APPLY) return this.apply(def, ns, name, sub, raw, q);
     const cur = this.get(def, ns, name);
-    const base = clone(this.external(def, cur.obj));
-    let result: unknown;
-    if (type === 'application/merge-patch+json') result = mergePatch(base, patch);
-    else if (type === 'application/json-patch+json') result = jsonPatch(base, patch);
-    else result = strategicMergePatch(base, patch, def.patchSchema);
-    if (!isObj(result)) throw badRequest('the patch did not produce an object');
-    return this.update(def, ns, name, sub, result, q, true);
+    return this.update(def, ns, name, sub, patchObject(def, type, raw, clone(this.external(def, cur.obj))), q, true);
   }
 
   private apply(def: ResourceDef, ns: string | undefined, name: string, sub: string | undefined, raw: string, q: URLSearchParams): WriteResult {
     const manager = q.get('fieldManager');
     if (!manager) throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-    let applied: unknown;
-    try {
-      applied = yaml.load(raw);
-    } catch (e) {
-      throw badRequest(`error decoding YAML: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (!isObj(applied)) throw badRequest('the applied configuration must be an object');
-    if (typeof applied.apiVersion !== 'string' || typeof applied.kind !== 'string') {
-      throw badRequest('apply patches must have apiVersion and kind set');
-    }
+    const applied = parseApplied(raw);
     const am = isObj(applied.metadata) ? applied.metadata : {};
     if (am.name !== undefined && am.name !== name) throw badRequest(`the name of the object (${String(am.name)}) does not match the name on the URL (${name})`);
     const cur = this.store.get(def.bucket, def.namespaced ? ns : undefined, name);
