@@ -247,6 +247,8 @@ export class BGPSession {
     if (isPrimary) {
       if (sent && failureReasons.has(r.reason)) this.setError(notificationText('sent', sent, r.reason === 'hold-timer-expired' ? undefined : r.detail));
       else if (r.reason === 'tcp-failed') this.setError(`connection to ${this.cfg.peerAddress}:${this.cfg.peerPort}: ${r.detail ?? 'failed'}`);
+      // A peer that rejects our TCP-MD5 key (or has none) drops the SYN: only this timer tells.
+      else if (r.reason === 'connect-retry' && before === 'Connect') this.setError(`connection to ${this.cfg.peerAddress}:${this.cfg.peerPort}: no answer within ${link.fsm.config.connectTime}s`);
       if (before !== after) this.reporter.now();
     } else if (after === 'Idle') {
       this.discard(link);
@@ -552,6 +554,7 @@ export class BGPSession {
   private setError(text: string): void {
     this.lastError = text;
     this.lastErrorTime = new Date(this.clock.now());
+    this.reporter.soon();
   }
 
   /** Waits for closing connections, cutting them after CLOSE_GRACE_MS. */

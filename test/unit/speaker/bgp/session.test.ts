@@ -193,6 +193,9 @@ describe('speaker/bgp session', () => {
       assert.equal(h.transport.requests.length, 1);
       await h.clock.advance(200);
       assert.equal(h.transport.requests.length, 2);
+      // A wrong TCP-MD5 key looks exactly like this; listeners hear of it without a state change.
+      assert.equal(h.statuses.at(-1)?.state, 'Connect');
+      assert.equal(h.statuses.at(-1)?.lastError, 'connection to 192.0.2.1:179: no answer within 5s');
     });
   });
 
