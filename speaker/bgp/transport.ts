@@ -219,6 +219,13 @@ export class BGPListener implements PassiveRegistry {
     };
   }
 
+  /** The port listened on for a family (the port given may be 0), once open; undefined when it could not open. */
+  async localPort(family: 4 | 6): Promise<number | undefined> {
+    const l = await this.sockets.get(family);
+    const a = l?.server.address();
+    return a && typeof a === 'object' ? a.port : undefined;
+  }
+
   /** Closes the listening sockets; registered sessions keep connecting out. */
   async close(): Promise<void> {
     const all = [...this.sockets.values()];
