@@ -503,6 +503,13 @@ export class BGPSession {
   private incoming(conn: Connection): void {
     const p = this.primary;
     const state = p.fsm.state;
+    if (this.started && state === 'Established' && p.fsm.negotiated?.gracefulRestart && !this.secondary) {
+      // RFC 4724 §4.2: the peer restarted without its FIN reaching us (a power loss); its
+      // new connection replaces the old session instead of waiting out our hold timer.
+      this.stepLink(p, { type: 'TcpConnectionFails', detail: 'the peer opened a new connection: it restarted (RFC 4724 §4.2)' });
+      this.adopt(conn);
+      return;
+    }
     if (!this.started || state === 'Idle' || state === 'Established' || this.secondary) {
       this.log.debug({ state }, 'connection from the peer refused');
       conn.destroy();
@@ -525,6 +532,18 @@ export class BGPSession {
     this.attach(s, conn, false);
     this.stepLink(s, { type: 'ManualStart' });
     this.stepLink(s, { type: 'TcpConnectionConfirmed' });
+  }
+
+  /** A fresh FSM on a connection the peer opened, replacing the (Idle) primary. */
+  private adopt(conn: Connection): void {
+    const old = this.primary;
+    this.discard(old);
+    const s = newLink(initialState({ ...old.fsm.config, passive: true }, old.fsm.seed));
+    this.primary = s;
+    this.attach(s, conn, false);
+    this.stepLink(s, { type: 'ManualStart' });
+    this.stepLink(s, { type: 'TcpConnectionConfirmed' });
+    s.fsm = { ...s.fsm, config: old.fsm.config, attempts: old.fsm.attempts };
   }
 
   private collide(s: Link, open: OpenMessage): void {

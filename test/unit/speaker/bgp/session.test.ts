@@ -593,6 +593,26 @@ describe('speaker/bgp session', () => {
       assert.equal(h.session.status().state, 'Established');
     });
 
+    it('takes a new connection while Established with graceful restart as the peer restarting (RFC 4724 §4.2)', async () => {
+      const registry = new FakeRegistry();
+      const h = harness({}, { registry });
+      h.session.setWanted([ad('203.0.113.1/32')]);
+      const old = await established(h, { gracefulRestart: true });
+      const fresh = registry.dial()!;
+      await h.clock.advance(0);
+      assert.ok(old.closed, 'the old session is gone');
+      assert.equal(fresh.messages('open').length, 1);
+      fresh.open({ gracefulRestart: true });
+      await h.clock.advance(0);
+      assert.equal(h.session.status().state, 'Established');
+      assert.deepEqual([...fresh.rib().keys()], ['203.0.113.1/32']);
+      assert.equal(h.transport.requests.length, 1, 'no outgoing attempt meanwhile');
+      // Later failures still reconnect actively.
+      fresh.send(shutdownNotification(2, 'again'));
+      await h.clock.advance(2_000);
+      assert.equal(h.transport.requests.length, 2);
+    });
+
     it('refuses a second connection while Established', async () => {
       const registry = new FakeRegistry();
       const h = harness({}, { registry });
