@@ -17,10 +17,9 @@ import type { Logger } from '../../shared/log.js';
 import { realClock, type Clock, type TimerHandle } from '../../shared/k8s/clock.js';
 import { AdjRibOut, type Advertisement, type PeerContext } from './adj-rib-out.js';
 import { resolveCollision } from './collision.js';
-import { EXTENDED_MAX_MESSAGE_SIZE, INITIAL_CONTEXT, type CodecContext } from './context.js';
+import { INITIAL_CONTEXT, type CodecContext } from './context.js';
 import { BGPProtocolError, CeaseSubcode, ErrorCode } from './errors.js';
 import { familyName, ipFamilyOf } from './family.js';
-import { Framer } from './framer.js';
 import { errorEvent, initialState, messageEvent, step, type FSMAction, type FSMEvent, type FSMState, type TimerName } from './fsm.js';
 import { decodeMessage, encodeMessage, type BGPMessage } from './messages.js';
 import { codecContext, peerAS, type Negotiated } from './negotiate.js';
@@ -28,6 +27,7 @@ import { notification, type NotificationMessage } from './notification.js';
 import type { OpenMessage } from './open.js';
 import type { RouteRefreshMessage } from './route-refresh.js';
 import { fsmConfigFor, restartReasons, ttlFor, type SessionConfig } from './session-config.js';
+import { Link, type LinkHooks } from './session-link.js';
 import { interfaceNextHop, type NextHopResolver } from './session-next-hop.js';
 import { notificationText, StatusReporter, type SessionStatus } from './session-status.js';
 import { NodeTransport, type Connection, type PassiveRegistry, type Transport } from './transport.js';
@@ -54,17 +54,6 @@ export interface StopOptions {
   readonly message?: string;
 }
 
-/** One TCP connection and the FSM speaking over it; two exist only during a collision. */
-interface Link {
-  fsm: FSMState;
-  conn?: Connection;
-  attempt?: { cancel(): void };
-  attemptToken?: object;
-  framer: Framer;
-  readonly timers: Map<TimerName, TimerHandle>;
-  initiatedLocally: boolean;
-}
-
 const timerEvents: Record<TimerName, FSMEvent> = {
   connectRetry: { type: 'ConnectRetryTimerExpires' },
   hold: { type: 'HoldTimerExpires' },
@@ -78,12 +67,6 @@ const DEFAULT_SHUTDOWN_MESSAGE = 'herald speaker shutting down';
 const RECONFIGURE_MESSAGE = 'herald: peer configuration changed';
 /** Reasons that leave a sent NOTIFICATION worth reporting as the session's last error. */
 const failureReasons = new Set(['protocol-error', 'open-rejected', 'unexpected-message', 'hold-timer-expired']);
-
-const noHandlers = { data: (): void => {}, close: (): void => {} };
-
-function newLink(fsm: FSMState): Link {
-  return { fsm, framer: new Framer(EXTENDED_MAX_MESSAGE_SIZE), timers: new Map(), initiatedLocally: false };
-}
 
 export class BGPSession {
   private cfg: SessionConfig;
@@ -105,12 +88,13 @@ export class BGPSession {
   private everEstablished = false;
   private started = false;
   private unregister: (() => void) | undefined;
-  private readonly closing = new Map<Promise<void>, Connection>();
+  private readonly closingConns = new Map<Promise<void>, Connection>();
   private readonly queue: (() => void)[] = [];
   private draining = false;
   private sentNotification: NotificationMessage | undefined;
   private unsendableWarned = '';
   private readonly reporter: StatusReporter;
+  private readonly hooks: LinkHooks;
 
   constructor(cfg: SessionConfig, deps: SessionDeps) {
     this.cfg = cfg;
@@ -120,7 +104,13 @@ export class BGPSession {
     this.listener = deps.listener;
     this.nextHop = deps.nextHop ?? interfaceNextHop;
     this.rand = deps.rand ?? Math.random;
-    this.primary = newLink(initialState(fsmConfigFor(cfg, true), this.seed()));
+    this.hooks = {
+      clock: this.clock,
+      timerExpired: (link, name) => this.fire(link, timerEvents[name]),
+      data: (link, conn, chunk) => this.enqueue(() => this.receive(link, conn, chunk)),
+      lost: (link, detail) => this.fire(link, { type: 'TcpConnectionFails', detail }),
+    };
+    this.primary = this.newLink(initialState(fsmConfigFor(cfg, true), this.seed()));
     this.reporter = new StatusReporter(() => this.status(), this.log);
   }
 
@@ -251,7 +241,7 @@ export class BGPSession {
       else if (r.reason === 'connect-retry' && before === 'Connect') this.setError(`connection to ${this.cfg.peerAddress}:${this.cfg.peerPort}: no answer within ${link.fsm.config.connectTime}s`);
       if (before !== after) this.reporter.now();
     } else if (after === 'Idle') {
-      this.discard(link);
+      this.closing(link.discard());
       this.secondary = undefined;
     }
   }
@@ -263,11 +253,11 @@ export class BGPSession {
       case 'send':
         return this.send(link, a.message);
       case 'startTimer':
-        return this.startTimer(link, a.timer, a.seconds);
+        return link.startTimer(a.timer, a.seconds);
       case 'stopTimer':
-        return this.stopTimer(link, a.timer);
+        return link.stopTimer(a.timer);
       case 'drop':
-        return this.drop(link);
+        return this.closing(link.drop());
       case 'established':
         return this.onEstablished(link, a.negotiated);
       case 'down':
@@ -280,41 +270,16 @@ export class BGPSession {
   // ---- actions ----
 
   private connect(link: Link): void {
-    link.attempt?.cancel();
-    const token = {};
-    link.attemptToken = token;
     const { peerAddress, peerPort, sourceAddress, password } = this.cfg;
-    const handle = this.transport.connect(
+    link.connect(
+      this.transport,
       { peerAddress, peerPort, ttl: ttlFor(this.cfg), ...(sourceAddress ? { sourceAddress } : {}), ...(password ? { password } : {}) },
       (res) => {
-        if (link.attemptToken !== token) {
-          if (res.ok) res.connection.destroy();
-          return;
-        }
-        link.attemptToken = undefined;
-        link.attempt = undefined;
         if (!res.ok) return this.fire(link, { type: 'TcpConnectionFails', detail: res.error.message });
-        this.attach(link, res.connection, true);
+        link.attach(res.connection, true);
         this.fire(link, { type: 'TcpConnectionSucceeded' });
       },
     );
-    if (link.attemptToken === token) link.attempt = handle;
-  }
-
-  private attach(link: Link, conn: Connection, initiatedLocally: boolean): void {
-    link.conn = conn;
-    link.initiatedLocally = initiatedLocally;
-    // We offer extended messages: the framer accepts up to 65535 octets and decodeMessage
-    // holds each message to the size actually negotiated (RFC 8654 §4).
-    link.framer = new Framer(EXTENDED_MAX_MESSAGE_SIZE);
-    conn.setHandlers({
-      data: (chunk) => this.enqueue(() => this.receive(link, conn, chunk)),
-      close: (err) => {
-        if (link.conn !== conn) return;
-        link.conn = undefined;
-        this.fire(link, { type: 'TcpConnectionFails', detail: err ? err.message : 'connection closed by the peer' });
-      },
-    });
   }
 
   private receive(link: Link, conn: Connection, chunk: Buffer): void {
@@ -383,39 +348,11 @@ export class BGPSession {
     }
   }
 
-  private startTimer(link: Link, name: TimerName, seconds: number): void {
-    this.stopTimer(link, name);
-    const handle = this.clock.setTimeout(() => {
-      if (link.timers.get(name) !== handle) return;
-      link.timers.delete(name);
-      this.fire(link, timerEvents[name]);
-    }, seconds * 1000);
-    link.timers.set(name, handle);
-  }
-
-  private stopTimer(link: Link, name: TimerName): void {
-    link.timers.get(name)?.cancel();
-    link.timers.delete(name);
-  }
-
-  /** Closes the connection once queued messages (a NOTIFICATION) are out; abandons a connect in flight. */
-  private drop(link: Link): void {
-    link.attempt?.cancel();
-    link.attempt = undefined;
-    link.attemptToken = undefined;
-    const conn = link.conn;
-    link.conn = undefined;
-    link.framer = new Framer(EXTENDED_MAX_MESSAGE_SIZE);
-    if (!conn) return;
-    conn.setHandlers(noHandlers);
-    const closed = conn.end();
-    this.closing.set(closed, conn);
-    void closed.finally(() => this.closing.delete(closed));
-  }
-
-  private discard(link: Link): void {
-    for (const name of [...link.timers.keys()]) this.stopTimer(link, name);
-    this.drop(link);
+  /** Remembers a connection being closed, so stop() can wait for it. */
+  private closing(c: { conn: Connection; closed: Promise<void> } | undefined): void {
+    if (!c) return;
+    this.closingConns.set(c.closed, c.conn);
+    void c.closed.finally(() => this.closingConns.delete(c.closed));
   }
 
   private onEstablished(link: Link, neg: Negotiated): void {
@@ -517,19 +454,17 @@ export class BGPSession {
     }
     if (state === 'Connect' || state === 'Active') {
       // The peer's connection replaces our attempt in flight, if any.
-      p.attempt?.cancel();
-      p.attempt = undefined;
-      p.attemptToken = undefined;
-      this.attach(p, conn, false);
+      p.cancelAttempt();
+      p.attach(conn, false);
       this.stepLink(p, { type: 'TcpConnectionConfirmed' });
       return;
     }
     // OpenSent / OpenConfirm: a second FSM runs on the new connection until its OPEN
     // tells us who the peer is; collide() then keeps one of the two.
     const config = { ...p.fsm.config, passive: true, autoRestart: false };
-    const s = newLink(initialState(config, this.seed()));
+    const s = this.newLink(initialState(config, this.seed()));
     this.secondary = s;
-    this.attach(s, conn, false);
+    s.attach(conn, false);
     this.stepLink(s, { type: 'ManualStart' });
     this.stepLink(s, { type: 'TcpConnectionConfirmed' });
   }
@@ -537,10 +472,10 @@ export class BGPSession {
   /** A fresh FSM on a connection the peer opened, replacing the (Idle) primary. */
   private adopt(conn: Connection): void {
     const old = this.primary;
-    this.discard(old);
-    const s = newLink(initialState({ ...old.fsm.config, passive: true }, old.fsm.seed));
+    this.closing(old.discard());
+    const s = this.newLink(initialState({ ...old.fsm.config, passive: true }, old.fsm.seed));
     this.primary = s;
-    this.attach(s, conn, false);
+    s.attach(conn, false);
     this.stepLink(s, { type: 'ManualStart' });
     this.stepLink(s, { type: 'TcpConnectionConfirmed' });
     s.fsm = { ...s.fsm, config: old.fsm.config, attempts: old.fsm.attempts };
@@ -557,7 +492,7 @@ export class BGPSession {
     this.log.info({ keep: decision === 'keepExisting' ? 'existing' : 'new', existingState: p.fsm.state }, 'connection collision (RFC 4271 §6.8)');
     if (decision === 'keepExisting') return this.stepLink(s, { type: 'OpenCollisionDump' });
     if (p.conn) this.send(p, notification(ErrorCode.Cease, CeaseSubcode.ConnectionCollisionResolution));
-    this.discard(p);
+    this.closing(p.discard());
     s.fsm = { ...s.fsm, config: fsmConfigFor(this.cfg, !this.everEstablished), enabled: true, attempts: p.fsm.attempts, seed: p.fsm.seed };
     this.primary = s;
     this.secondary = undefined;
@@ -565,6 +500,10 @@ export class BGPSession {
   }
 
   // ---- helpers ----
+
+  private newLink(fsm: FSMState): Link {
+    return new Link(fsm, this.hooks);
+  }
 
   private seed(): number {
     return Math.floor(this.rand() * 0x100000000) >>> 0;
@@ -578,14 +517,14 @@ export class BGPSession {
 
   /** Waits for closing connections, cutting them after CLOSE_GRACE_MS. */
   private async settle(): Promise<void> {
-    if (this.closing.size === 0) return;
+    if (this.closingConns.size === 0) return;
     let timer: TimerHandle | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = this.clock.setTimeout(resolve, CLOSE_GRACE_MS);
     });
-    await Promise.race([Promise.all([...this.closing.keys()]), grace]);
+    await Promise.race([Promise.all([...this.closingConns.keys()]), grace]);
     timer?.cancel();
-    for (const conn of this.closing.values()) conn.destroy();
-    this.closing.clear();
+    for (const conn of this.closingConns.values()) conn.destroy();
+    this.closingConns.clear();
   }
 }
