@@ -253,6 +253,8 @@ export class BGPListener implements PassiveRegistry {
     const p = listenTcp({ family, localAddress, localPort: port, ...(family === 6 ? { v6Only: true } : {}) }, (s) => this.accepted(s)).then(
       (l) => {
         this.opts.log.info({ address: localAddress, port }, 'listening for BGP connections');
+        // An error after listen() must not take the speaker down with it.
+        l.server.on('error', (err) => this.opts.log.error({ err, address: localAddress, port }, 'BGP listener error'));
         return l;
       },
       (err: unknown) => {
