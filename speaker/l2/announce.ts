@@ -99,10 +99,11 @@ export class AnnouncementSchedule {
       if (e.due > now) continue;
       out.push({ ipText: e.ipText, ifindex: e.ifindex });
       e.step++;
+      // A late wake-up (a stalled event loop) sends once, not a catch-up burst: offsets
+      // already past are skipped.
+      while (e.step < offsets.length && e.start + (offsets[e.step] as number) <= now) e.step++;
       if (e.step < offsets.length) {
         e.due = e.start + (offsets[e.step] as number);
-        // Late wake-ups (a stalled event loop) send once, not a catch-up burst.
-        if (e.due <= now) e.due = now + 1;
       } else if (this.policy.refreshMs > 0) {
         e.due = Math.max(now, e.due) + this.policy.refreshMs;
       } else {

@@ -222,6 +222,8 @@ export class L2StatusSync {
       }
     } finally {
       this.#inflight.delete(name);
+      // A wish that came in while this one was in flight.
+      if (this.#waiting.has(name) && !this.#retry.has(name)) this.#queue.add(name);
       this.#pump();
     }
   }

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../../../shared/k8s/clock.js';
+import { ApiError } from '../../../../shared/k8s/errors.js';
+import { silentLogger } from '../../../../shared/log.js';
+import { l2LabelValue, l2StatusName, l2StatusObject, L2StatusSync, nodeOwner } from '../../../../speaker/l2/status.js';
+import { RecordingWriter } from './responder-fakes.js';
+
+const obj = (node: string, interfaces: string[] = ['eth0']) =>
+  l2StatusObject({ namespace: 'herald-system', node, serviceNamespace: 'default', serviceName: 'web', ipText: '192.0.2.200', interfaces });
+
+describe('speaker/l2/status', () => {
+  it('builds one ServiceL2Status per (Service, IP, node) with the labels a speaker lists by', () => {
+    const o = l2StatusObject({
+      namespace: 'herald-system',
+      node: 'hl-node1',
+      serviceNamespace: 'default',
+      serviceName: 'web',
+      ipText: '2001:db8:0:2::200',
+      interfaces: ['eth1', 'eth0'],
+      owner: { apiVersion: 'v1', kind: 'Node', name: 'hl-node1', uid: 'u1' },
+    });
+    assert.equal(o.kind, 'ServiceL2Status');
+    assert.match(o.metadata.name, /^web-2001-db8-0-2-200-[0-9a-f]{10}$/);
+    assert.deepEqual(o.metadata.labels, { 'herald.dev/node': 'hl-node1', 'herald.dev/service-name': 'web', 'herald.dev/service-namespace': 'default' });
+    assert.deepEqual(o.metadata.ownerReferences, [{ apiVersion: 'v1', kind: 'Node', name: 'hl-node1', uid: 'u1' }]);
+    assert.deepEqual(o.status, {
+      node: 'hl-node1',
+      serviceName: 'web',
+      serviceNamespace: 'default',
+      ip: '2001:db8:0:2::200',
+      interfaces: [{ name: 'eth0' }, { name: 'eth1' }],
+    });
+  });
+
+  it('names are valid, short, and distinct where the parts run together', () => {
+    const a = l2StatusName('a-b', 'c', '192.0.2.1', 'n1');
+    const b = l2StatusName('a', 'b-c', '192.0.2.1', 'n1');
+    assert.notEqual(a, b);
+    assert.notEqual(l2StatusName('a', 'b', '192.0.2.1', 'n1'), l2StatusName('a', 'b', '192.0.2.1', 'n2'));
+    const long = l2StatusName('ns', 'x'.repeat(200), '2001:db8::1', 'n'.repeat(200));
+    assert.ok(long.length <= 63 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(long), long);
+    assert.equal(l2LabelValue('hl-node1'), 'hl-node1');
+    const lv = l2LabelValue('node.'.repeat(30));
+    assert.ok(lv.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(lv), lv);
+    assert.equal(nodeOwner({ metadata: { name: 'n1' } }), undefined, 'no uid, no owner');
+  });
+
+  it('writes each wish once, skips identical ones, and the newest wish wins', async () => {
+    const writer = new RecordingWriter();
+    const sync = new L2StatusSync({ writer, namespace: 'herald-system', log: silentLogger(), clock: new FakeClock(), concurrency: 1 });
+    sync.put(obj('n1'));
+    sync.put(obj('n1'));
+    await sync.idle();
+    sync.put(obj('n1'));
+    await sync.idle();
+    assert.equal(writer.calls.length, 1, 'identical writes are skipped');
+    sync.put(obj('n1', ['eth1'])); // in flight at once
+    sync.put(obj('n1', ['eth2'])); // waits for it…
+    sync.remove(obj('n1').metadata.name); // …and is replaced by this
+    await sync.idle();
+    assert.deepEqual(
+      writer.calls.slice(1).map((c) => c.replace(/ \{.*"interfaces":\[\{"name":"(\w+)"\}\]\}$/, ' $1')),
+      [`apply ${obj('n1').metadata.name} eth1`, `delete ${obj('n1').metadata.name}`],
+      'the put still waiting was replaced by the delete',
+    );
+    sync.remove(obj('n1').metadata.name);
+    await sync.idle();
+    assert.equal(writer.calls.length, 3, 'deleting what is known absent is skipped');
+    sync.forget();
+    sync.remove(obj('n1').metadata.name);
+    await sync.idle();
+    assert.equal(writer.calls.length, 4, 'after forget() it is written again');
+  });
+
+  it('retries failed writes with backoff, conflicts at once', async () => {
+    const clock = new FakeClock();
+    const writer = new RecordingWriter();
+    const sync = new L2StatusSync({ writer, namespace: 'herald-system', log: silentLogger(), clock, retryMs: 100 });
+    writer.failNext = [new ApiError('ServerError', 503, 'down'), new ApiError('ServerError', 503, 'down')];
+    sync.put(obj('n1'));
+    await clock.advance(0);
+    assert.equal(writer.calls.length, 1);
+    await clock.advance(99);
+    assert.equal(writer.calls.length, 1, 'first retry after 100 ms');
+    await clock.advance(1);
+    assert.equal(writer.calls.length, 2);
+    await clock.advance(200);
+    assert.equal(writer.calls.length, 3, 'second after 200 more');
+    await sync.idle();
+    writer.failNext = [new ApiError('Conflict', 409, 'changed')];
+    sync.put(obj('n1', ['eth9']));
+    await clock.advance(0);
+    await clock.advance(0);
+    assert.equal(writer.calls.length, 5, 'a conflict is retried at once');
+    await sync.close();
+  });
+});
