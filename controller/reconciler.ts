@@ -293,7 +293,7 @@ export class Reconciler {
         this.o.metrics.timeToIP.observe((this.o.clock.now() - since) / 1000);
         this.pendingSince.delete(key);
       }
-      if (o.changed) this.log.info({ service: key, ip: o.ips.map(formatIP), pool: o.pool }, 'IP allocated');
+      if (o.changed) this.log.info({ service: key, ip: o.texts, pool: o.pool }, 'IP allocated');
     } else if (o.kind === 'failed') {
       this.o.metrics.reconciles.inc({ result: 'failed' });
       if (plan.events.some((e) => e.reason === 'AllocationFailed')) this.log.info({ service: key, reason: o.reason }, `allocation failed: ${o.message}`);

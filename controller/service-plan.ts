@@ -42,7 +42,7 @@ export interface ServiceWrite {
 
 export type ServiceOutcome =
   | { kind: 'ignored' }
-  | { kind: 'allocated'; ips: IP[]; pool: string; changed: boolean }
+  | { kind: 'allocated'; ips: IP[]; /** `ips` as text. */ texts: string[]; pool: string; changed: boolean }
   | { kind: 'failed'; reason: AllocationFailureReason | ServiceRequestProblem; message: string };
 
 export interface ServicePlan {
@@ -82,7 +82,7 @@ export function mayWantMore(svc: ServiceObject): boolean {
   return statusIPs(svc).length === 0;
 }
 
-const ipList = (ips: readonly IP[]): string => `[${ips.map((ip) => `"${formatIP(ip)}"`).join(',')}]`;
+const ipList = (texts: readonly string[]): string => `[${texts.map((t) => `"${t}"`).join(',')}]`;
 
 function sameIngress(current: readonly LoadBalancerIngress[] | undefined, want: readonly LoadBalancerIngress[]): boolean {
   const cur = current ?? [];
@@ -90,7 +90,9 @@ function sameIngress(current: readonly LoadBalancerIngress[] | undefined, want: 
     cur.length === want.length &&
     cur.every((c, i) => {
       const w = want[i] as LoadBalancerIngress;
-      return c.ip !== undefined && canonicalIP(c.ip) === w.ip && c.ipMode === w.ipMode && c.hostname === undefined && (c.ports?.length ?? 0) === 0;
+      // Text first: what herald wrote is canonical already, and parsing is not free.
+      const sameIP = c.ip !== undefined && (c.ip === w.ip || canonicalIP(c.ip) === w.ip);
+      return sameIP && c.ipMode === w.ipMode && c.hostname === undefined && (c.ports?.length ?? 0) === 0;
     })
   );
 }
@@ -154,11 +156,12 @@ export function planService(alloc: Allocator, svc: ServiceObject, namespaceLabel
     events.push(...clearEvents(r.dropped, shown));
     if (r.ok) {
       pool = r.pool;
-      ingress = r.ips.map((ip) => ({ ip: formatIP(ip), ipMode: 'VIP' as const }));
-      outcome = { kind: 'allocated', ips: r.ips, pool: r.pool, changed: r.changed };
-      want = allocatedCondition(d.desc, r.ips, r.pool, gen);
+      const texts = r.ips.map(formatIP);
+      ingress = texts.map((ip) => ({ ip, ipMode: 'VIP' as const }));
+      outcome = { kind: 'allocated', ips: r.ips, texts, pool: r.pool, changed: r.changed };
+      want = allocatedCondition(d.desc, r.ips, texts, r.pool, gen);
       if (r.changed && r.ips.some((ip) => !shown.some((s) => s.family === ip.family && s.value === ip.value))) {
-        events.push({ type: 'Normal', reason: 'IPAllocated', message: `Assigned IP ${ipList(r.ips)} from pool "${r.pool}"` });
+        events.push({ type: 'Normal', reason: 'IPAllocated', message: `Assigned IP ${ipList(texts)} from pool "${r.pool}"` });
       }
     } else {
       outcome = { kind: 'failed', reason: r.reason, message: r.message };
@@ -180,8 +183,8 @@ export function planService(alloc: Allocator, svc: ServiceObject, namespaceLabel
   return { key, outcome, write: { ingress, conditions: nextConditions, annotations: annotationChange }, events };
 }
 
-function allocatedCondition(desc: ServiceDesc, ips: readonly IP[], pool: string, gen: { observedGeneration?: number }): ConditionSpec {
-  const text = `${ips.map(formatIP).join(', ')} from pool "${pool}"`;
+function allocatedCondition(desc: ServiceDesc, ips: readonly IP[], texts: readonly string[], pool: string, gen: { observedGeneration?: number }): ConditionSpec {
+  const text = `${texts.join(', ')} from pool "${pool}"`;
   const wanted = new Set(desc.families);
   if (desc.familyPolicy === 'PreferDualStack' && desc.requestedIPs.length === 0 && ips.length < wanted.size) {
     const missing = [...wanted].filter((f) => !ips.some((ip) => ip.family === f)).map((f) => (f === 4 ? 'IPv4' : 'IPv6'));
