@@ -15,10 +15,10 @@
 // the documentation ranges are /24s) and the IPv6 /64 2001:db8::/64 (RFC 3849). No
 // traffic is sent to any of them.
 //
-//   node --import tsx test/bench/controller.ts [sizes, default 1000,10000,50000] [--steady N]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//   node --import tsx test/bench/controller.ts [sizes, default 1000,10000,50000] [--steady N] [--compiled]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, loadKubeConfig, type KubeClient } from '../../shared/k8s/client.js';
 import { collectionPath, heraldResource, NAMESPACES, SERVICES } from '../../shared/k8s/resources.js';
@@ -29,7 +29,9 @@ const steadyIdx = args.indexOf('--steady');
 const STEADY = steadyIdx >= 0 ? Number(args[steadyIdx + 1]) : 200;
 const sizeArg = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--steady');
 const SIZES = (sizeArg ?? '1000,10000,50000').split(',').map(Number);
+const COMPILED = args.includes('--compiled');
 const NAMESPACE_COUNT = 10;
+let compiledEntry: string | undefined;
 const CLK_TCK = 100;
 
 interface Proc {
@@ -45,7 +47,9 @@ const CONTROLLER_NODE_FLAGS = (process.env.HERALD_BENCH_NODE_FLAGS ?? '').split(
 function start(argv: string[], logFile?: string): Proc {
   const flags = argv[0] === 'controller' ? CONTROLLER_NODE_FLAGS : [];
   const out = logFile ? openSync(logFile, 'w') : 'ignore';
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'shared/cli.ts', ...argv], { cwd: REPO, stdio: ['ignore', out, 'pipe'] });
+  // --compiled: the controller as plain JavaScript (tsc output), without tsx's loader.
+  const entry = argv[0] === 'controller' && compiledEntry ? [compiledEntry, ...argv.slice(1)] : ['--import', 'tsx', 'shared/cli.ts', ...argv];
+  const child = spawn(process.execPath, [...flags, ...entry], { cwd: REPO, stdio: ['ignore', out, 'pipe'] });
   if (typeof out === 'number') closeSync(out);
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (d: string) => process.stderr.write(d));
@@ -316,6 +320,33 @@ async function idleRSS(): Promise<number> {
   }
 }
 
+/** Compiles the controller with tsc into a scratch directory; returns its entry script. */
+function compileController(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-bench-js-'));
+  const out = join(dir, 'out');
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      extends: join(REPO, 'tsconfig.json'),
+      compilerOptions: { noEmit: false, outDir: out, rootDir: REPO, sourceMap: false, types: ['node'], typeRoots: [join(REPO, 'node_modules', '@types')] },
+      files: [join(REPO, 'controller', 'main.ts')],
+      include: [],
+    }),
+  );
+  const r = spawnSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
+  symlinkSync(join(REPO, 'node_modules'), join(out, 'node_modules'));
+  const entry = join(out, 'run.js');
+  writeFileSync(entry, "import { main } from './controller/main.js';\nprocess.exitCode = await main(process.argv.slice(2));\n");
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return entry;
+}
+
+if (COMPILED) {
+  process.stderr.write('compiling the controller (tsc)…\n');
+  compiledEntry = compileController();
+}
 const rows: Row[] = [];
 const idle = await idleRSS();
 for (const n of SIZES) {
@@ -323,8 +354,8 @@ for (const n of SIZES) {
   rows.push(await runSize(n));
 }
 const f = (x: number, d = 2): string => x.toFixed(d);
-console.log(`\nherald controller benchmark (node ${process.version}; API server and controller in separate processes; pool 127.1.0.0/16 + 2001:db8::/64)`);
-console.log(`controller idle with no Services: ${f(idle, 0)} MB RSS (Node.js + tsx + informers)`);
+console.log(`\nherald controller benchmark (node ${process.version}; controller run ${COMPILED ? 'as tsc-compiled JavaScript' : 'with tsx, as the image runs it'}; API server and controller in separate processes; pool 127.1.0.0/16 + 2001:db8::/64)`);
+console.log(`controller idle with no Services: ${f(idle, 0)} MB RSS (Node.js${COMPILED ? '' : ' + tsx'} + @kubernetes/client-node + informers); load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
 console.log('');
 const header = ['Services', 'create (driver)', 'cold: spawn→all', '(boot)', 'cold: lead→all', 'list+sync', 'claim', 'ctl CPU', 'API CPU', 'peak RSS', 'settled RSS', `new svc p50`, 'p99', 'ctl p99 ≤', 'warm restart', 'writes'];
 const table = rows.map((r) => [

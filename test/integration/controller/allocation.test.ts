@@ -181,6 +181,28 @@ describe('controller: allocation through the API (kubectl)', function () {
     assert.equal(pool.status?.conditions?.find((c) => c.type === 'Overlap')?.status, 'False');
   });
 
+  it('with --lb-class, serves only Services of that class and leaves the others as they are', async () => {
+    // Controllers of different classes must not share addresses (as with MetalLB): the
+    // class's Services get a pool of their own, by namespace.
+    await kubectl(env, ['delete', 'svc', '-n', 'apps', 'classy']);
+    await kubectl(env, ['create', 'namespace', 'lbc']);
+    await apply(env, poolYAML('lbc', ['203.0.113.40-203.0.113.41'], '  serviceAllocation:\n    namespaces: [lbc]\n'));
+    const before = ipsOf(await getService(env, 'apps', 'web'));
+    await ctl.stop();
+    ctl = await startReplica(env, { lbClass: 'example.com/other' });
+    await apply(env, lbServiceYAML('lbc', 'classy', { spec: '  loadBalancerClass: example.com/other\n' }));
+    assert.deepEqual(await waitForIPs(env, 'lbc', 'classy'), ['203.0.113.40']);
+    await apply(env, lbServiceYAML('apps', 'plain'));
+    await sleep(300);
+    assert.deepEqual(ipsOf(await getService(env, 'apps', 'plain')), [], 'a Service without the class is not served…');
+    assert.deepEqual(ipsOf(await getService(env, 'apps', 'web')), before, '…and one served before keeps its status untouched');
+    await ctl.stop();
+    ctl = await startReplica(env);
+    const [plain] = await waitForIPs(env, 'apps', 'plain');
+    assert.match(plain ?? '', /^192\.0\.2\./);
+    assert.deepEqual(ipsOf(await getService(env, 'lbc', 'classy')), ['203.0.113.40'], 'the default controller leaves the class alone');
+  });
+
   it('creates the memberlist Secret', async () => {
     const s = await waitFor('Secret', () => env.admin.rest.request<{ type: string; data: Record<string, string> }>('GET', objectPath(SECRETS, NS, 'herald-memberlist')));
     assert.equal(s.type, 'Opaque');
