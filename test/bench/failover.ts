@@ -1,0 +1,378 @@
+// L2 failover, measured in the lab the way a user would feel it: a client in hl-client
+// sends a UDP probe to a service IP every 10 ms (a UDP echo in each node answers with the
+// node's name), and the outage is the longest time the client goes without an answer
+// (less one probe interval) around the moment the leader is broken:
+//   - link: the leader's link goes down (`ip link set eth0 down` in its namespace);
+//   - kill: the leader's speaker (or keepalived) gets SIGKILL.
+// For each: median, p99 and max over the trials, and the switch time (break → first
+// answer from another node). Run for herald at its defaults, then for keepalived between
+// the same node namespaces (the lab's components stopped) at its defaults (VRRPv2,
+// advert_int 1) and with VRRPv3 at advert_int 0.1. Then the speakers' RSS with 1,000 L2
+// service IPs. Targets (DESIGN.md): median ≤ 0.5 s, worst ≤ 1 s, ≥ 5× better than
+// keepalived's defaults. Needs root; owns the lab while it runs.
+//   npm run bench:failover -- [--trials 20] [--only herald|keepalived|rss]... [--json FILE]
+//
+// keepalived runs with `nopreempt` (all BACKUP), so that a node coming back does not take
+// the VIP back between trials; that changes nothing in how fast a backup takes over.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { tryRun } from '../lab/exec.js';
+import type { LabPlan } from '../lab/plan.js';
+import {
+  acquireLab,
+  answeringNodes,
+  applyL2Config,
+  createService,
+  forgetNeighbour,
+  listL2Statuses,
+  nowMs,
+  Prober,
+  releaseLab,
+  restartSpeaker,
+  setLink,
+  signalSpeaker,
+  sleep,
+  speakerRecord,
+  startEchoes,
+  stopChildren,
+  waitFor,
+} from '../e2e/l2/harness.js';
+
+const { values } = parseArgs({
+  options: {
+    trials: { type: 'string', default: '20' },
+    only: { type: 'string', multiple: true },
+    json: { type: 'string' },
+    'rss-ips': { type: 'string', default: '1000' },
+  },
+});
+const TRIALS = Number(values.trials);
+const only = new Set(values.only ?? ['herald', 'keepalived', 'rss']);
+const say = (s: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+interface Trial {
+  outageMs: number;
+  switchMs: number;
+  from: string;
+  to: string;
+}
+
+interface Row {
+  system: string;
+  scenario: 'link' | 'kill';
+  trials: Trial[];
+  failed: number;
+}
+
+const rows: Row[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number;
+}
+
+/**
+ * One trial: waits until the prober has been answered by one node for `settleMs`, breaks
+ * it, and waits for answers from another node.
+ */
+async function trial(p: Prober, breakIt: (leader: string) => Promise<void>, settleMs: number): Promise<Trial> {
+  const from = await p.waitFor(() => true, 'a steady leader', 20_000, settleMs);
+  const t0 = nowMs();
+  await breakIt(from);
+  const to = await p.waitFor((n) => n !== from, 'answers from another node', 15_000, 200);
+  const first = p.answers.find((a) => a.t >= t0 && a.n === to);
+  return { outageMs: p.outage(t0 - 50, nowMs()), switchMs: (first?.t ?? nowMs()) - t0, from, to };
+}
+
+async function runTrials(system: string, scenario: Row['scenario'], p: Prober, breakIt: (leader: string) => Promise<void>, restore: (leader: string) => Promise<void>, settleMs: number): Promise<void> {
+  const row: Row = { system, scenario, trials: [], failed: 0 };
+  rows.push(row);
+  for (let i = 0; i < TRIALS; i++) {
+    try {
+      const t = await trial(p, breakIt, settleMs);
+      row.trials.push(t);
+      say(`${system} ${scenario} #${i + 1}: outage ${t.outageMs.toFixed(0)} ms, switch ${t.switchMs.toFixed(0)} ms (${t.from} → ${t.to})`);
+      await restore(t.from);
+    } catch (err) {
+      row.failed++;
+      say(`${system} ${scenario} #${i + 1} failed: ${(err as Error).message}`);
+      const leader = p.last()?.n;
+      if (leader) await restore(leader).catch(() => {});
+    }
+  }
+}
+
+// ---------------------------------------------------------------- herald
+
+async function benchHerald(): Promise<void> {
+  say('herald: bringing the lab up (3 nodes, controller and speakers)');
+  const plan = await acquireLab({ nodes: 3, components: true });
+  cleanups.push(releaseLab);
+  await applyL2Config();
+  const echoes = await startEchoes(plan);
+  cleanups.unshift(() => stopChildren(echoes));
+  const [ip = ''] = await createService('bench');
+  await waitFor(`one node answering for ${ip}`, async () => ((await answeringNodes(plan, ip, 500)).length === 1 ? true : undefined), 20_000, 200);
+  const p = await Prober.start(ip);
+  cleanups.unshift(() => p.stop());
+  say(`herald: probing ${ip} from hl-client every 10 ms`);
+
+  await runTrials(
+    'herald',
+    'link',
+    p,
+    (leader) => setLink(leader, false),
+    async (leader) => {
+      await setLink(leader, true);
+      // The node comes back, re-announces, and takes its IP back; settle before the next.
+      await sleep(1500);
+    },
+    800,
+  );
+  await runTrials(
+    'herald',
+    'kill',
+    p,
+    (leader) => signalSpeaker(leader, 'SIGKILL'),
+    async (leader) => {
+      await restartSpeaker(plan, leader);
+      await sleep(1500);
+    },
+    800,
+  );
+  await p.stop();
+  await stopChildren(echoes);
+  if (only.has('rss')) await benchRss(plan);
+  await releaseLab();
+  cleanups.length = 0;
+}
+
+// ---------------------------------------------------------------- speaker RSS
+
+let rss: { ips: number; perSpeakerMiB: number[]; settleS: number; answered: boolean } | undefined;
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+async function benchRss(plan: LabPlan): Promise<void> {
+  const n = Number(values['rss-ips']);
+  say(`rss: ${n} IPv6 L2 Services`);
+  // 2001:db8:0:2::1000 onwards: inside the LAN, outside the default pool ranges.
+  const last = (0x1000 + n - 1).toString(16);
+  await applyL2Config([`2001:db8:0:2::1000-2001:db8:0:2::${last}`]);
+  const t0 = Date.now();
+  const batch = 20;
+  for (let i = 0; i < n; i += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, j) => createService(`rss-${i + j}`, { families: ['IPv6'] })));
+  }
+  await waitFor(
+    `ServiceL2Status objects for the ${n} Services`,
+    async () => ((await listL2Statuses()).filter((s) => s.status?.serviceName?.startsWith('rss-')).length >= n ? true : undefined),
+    300_000,
+    1000,
+  );
+  const settleS = (Date.now() - t0) / 1000;
+  await sleep(5000);
+  const answered = (await answeringNodes(plan, `2001:db8:0:2::${(0x1000 + n - 1).toString(16)}`, 1000)).length === 1;
+  rss = { ips: n, perSpeakerMiB: plan.nodes.map((x) => rssMiB(speakerRecord(x.name).pid)), settleS, answered };
+  say(`rss: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')} (all announced and reported ${settleS.toFixed(1)} s after the first create)`);
+}
+
+// ---------------------------------------------------------------- keepalived
+
+const VIP = '192.0.2.199';
+
+interface Keepalived {
+  node: string;
+  child: ChildProcess;
+}
+
+function keepalivedConf(node: string, priority: number, fast: boolean): string {
+  return `global_defs {
+  router_id ${node}
+${fast ? '  vrrp_version 3\n' : ''}}
+vrrp_instance bench {
+  state BACKUP
+  nopreempt
+  interface eth0
+  virtual_router_id 51
+  priority ${priority}
+  advert_int ${fast ? '0.1' : '1'}
+  virtual_ipaddress {
+    ${VIP}/32 dev eth0
+  }
+}
+`;
+}
+
+/** keepalived's processes under `pid` (the parent and its VRRP child). */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const t of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) out.push(...processTree(Number(t)));
+  } catch {
+    // gone
+  }
+  return out;
+}
+
+function killTree(k: Keepalived, signal: NodeJS.Signals): void {
+  if (k.child.pid === undefined) return;
+  for (const pid of processTree(k.child.pid)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone
+    }
+  }
+}
+
+async function benchKeepalived(): Promise<void> {
+  say('keepalived: bringing the lab up without herald (3 nodes)');
+  const plan = await acquireLab({ nodes: 3, components: false });
+  cleanups.push(releaseLab);
+  const echoes = await startEchoes(plan);
+  cleanups.unshift(() => stopChildren(echoes));
+  const dir = mkdtempSync(join(tmpdir(), 'hlt-keepalived-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const running = new Map<string, Keepalived>();
+  cleanups.unshift(async () => {
+    for (const k of running.values()) killTree(k, 'SIGKILL');
+  });
+
+  const start = async (node: string, fast: boolean): Promise<void> => {
+    const i = plan.nodes.findIndex((n) => n.name === node);
+    const conf = join(dir, `${node}.conf`);
+    writeFileSync(conf, keepalivedConf(node, 150 - 50 * i, fast));
+    // A VIP left behind by a killed instance is not this instance's to find.
+    await tryRun('ip', ['-n', node, 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', node, 'keepalived', '-n', '-P', '-l', '-G', '-R', '-f', conf, '-p', join(dir, `${node}.pid`), '-r', join(dir, `${node}.vrrp.pid`)],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+    running.set(node, { node, child });
+  };
+  const stopAll = async (): Promise<void> => {
+    for (const k of running.values()) killTree(k, 'SIGTERM');
+    await sleep(500);
+    for (const k of running.values()) killTree(k, 'SIGKILL');
+    running.clear();
+    for (const n of plan.nodes) await tryRun('ip', ['-n', n.name, 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
+  };
+
+  for (const fast of [false, true]) {
+    const system = fast ? 'keepalived VRRPv3 0.1 s' : 'keepalived defaults';
+    for (const n of plan.nodes) await start(n.name, fast);
+    await forgetNeighbour(VIP);
+    const p = await Prober.start(VIP);
+    cleanups.unshift(() => p.stop());
+    await p.waitFor(() => true, `${system}: a master`, 20_000, 500);
+    say(`${system}: probing ${VIP}; master ${p.last()?.n}`);
+    const settle = fast ? 500 : 1500;
+    await runTrials(
+      system,
+      'link',
+      p,
+      (leader) => setLink(leader, false),
+      async (leader) => {
+        await setLink(leader, true);
+        await sleep(fast ? 500 : 2500);
+      },
+      settle,
+    );
+    await runTrials(
+      system,
+      'kill',
+      p,
+      async (leader) => {
+        const k = running.get(leader);
+        if (k) killTree(k, 'SIGKILL');
+      },
+      async (leader) => {
+        await sleep(200);
+        await start(leader, fast);
+        await sleep(fast ? 500 : 2500);
+      },
+      settle,
+    );
+    await p.stop();
+    await stopAll();
+  }
+  await stopChildren(echoes);
+  await releaseLab();
+  rmSync(dir, { recursive: true, force: true });
+  cleanups.length = 0;
+}
+
+// ---------------------------------------------------------------- report
+
+function report(): void {
+  const fmt = (ms: number): string => (Number.isNaN(ms) ? '-' : `${(ms / 1000).toFixed(3)} s`);
+  console.log('\nL2 failover: outage seen by a client probing every 10 ms (UDP), and time to the first answer from the new node');
+  console.log('| system | scenario | trials | outage median | outage p99 | outage max | switch median | switch max |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const o = r.trials.map((t) => t.outageMs);
+    const s = r.trials.map((t) => t.switchMs);
+    console.log(
+      `| ${r.system} | ${r.scenario === 'link' ? 'link down' : 'SIGKILL'} | ${r.trials.length}${r.failed ? ` (+${r.failed} failed)` : ''} | ${fmt(quantile(o, 0.5))} | ${fmt(quantile(o, 0.99))} | ${fmt(Math.max(...o))} | ${fmt(quantile(s, 0.5))} | ${fmt(Math.max(...s))} |`,
+    );
+  }
+  const row = (sys: string, sc: string) => rows.find((r) => r.system === sys && r.scenario === sc);
+  const h = row('herald', 'link');
+  const k = row('keepalived defaults', 'link');
+  if (h && h.trials.length > 0) {
+    const all = rows.filter((r) => r.system === 'herald').flatMap((r) => r.trials.map((t) => t.outageMs));
+    const med = Math.max(...rows.filter((r) => r.system === 'herald').map((r) => quantile(r.trials.map((t) => t.outageMs), 0.5)));
+    console.log(`\ntargets: median ≤ 0.5 s: ${fmt(med)} ${med <= 500 ? 'PASS' : 'FAIL'}; worst ≤ 1 s: ${fmt(Math.max(...all))} ${Math.max(...all) <= 1000 ? 'PASS' : 'FAIL'}`);
+    if (k && k.trials.length > 0) {
+      const ratio = quantile(k.trials.map((t) => t.outageMs), 0.5) / Math.max(1, quantile(h.trials.map((t) => t.outageMs), 0.5));
+      console.log(`link down, median outage: keepalived defaults / herald = ${ratio.toFixed(1)}× ${ratio >= 5 ? 'PASS' : 'FAIL'} (target ≥ 5×)`);
+    }
+  }
+  if (rss) {
+    console.log(`\nspeaker RSS with ${rss.ips} L2 service IPs (IPv6, NDP), per node: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}; max ${Math.max(...rss.perSpeakerMiB).toFixed(1)} MiB`);
+  }
+  if (values.json) writeFileSync(values.json, JSON.stringify({ rows, rss }, null, 2));
+}
+
+async function cleanup(): Promise<void> {
+  for (const c of cleanups.splice(0)) await c().catch(() => {});
+}
+
+process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+process.on('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
+
+if (process.getuid?.() !== 0) {
+  console.error('bench:failover needs root (the lab: network namespaces, veth pairs)');
+  process.exit(2);
+}
+const t0 = Date.now();
+try {
+  if (only.has('herald') || only.has('rss')) {
+    if (!only.has('herald')) {
+      const plan = await acquireLab({ nodes: 3, components: true });
+      cleanups.push(releaseLab);
+      await applyL2Config();
+      await benchRss(plan);
+      await releaseLab();
+      cleanups.length = 0;
+    } else await benchHerald();
+  }
+  if (only.has('keepalived')) await benchKeepalived();
+} catch (err) {
+  console.error(`bench:failover: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
+report();
+say(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

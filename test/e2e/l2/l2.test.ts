@@ -1,0 +1,254 @@
+// herald's layer 2 mode in the lab (3 nodes, the controller allocating, a speaker per
+// node, strict ARP so only speakers answer), seen from hl-client: exactly one answer per
+// IP from the elected node, IPv4 and IPv6; nothing for IPs no Service holds; failover when
+// the leader's speaker is SIGKILLed or its link is cut, with a client probing every 10 ms;
+// a rolling restart of every speaker without a failed request; externalTrafficPolicy
+// Local following the endpoints; forged membership datagrams changing nothing.
+// Root only: the lab's hl-* namespaces; one lab run at a time (harness.ts waits).
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { encode } from '../../../speaker/membership/codec.js';
+import { keyring, signingKey } from '../../../speaker/membership/keyring.js';
+import { run, tryRun } from '../../lab/exec.js';
+import { httpGet } from '../../lab/probes.js';
+import { ROUTER_NS, type LabPlan } from '../../lab/plan.js';
+import {
+  acquireLab,
+  answeringNodes,
+  applyL2Config,
+  createService,
+  listL2Statuses,
+  metricSum,
+  nowMs,
+  Prober,
+  releaseLab,
+  restartSpeaker,
+  serviceEvents,
+  setLink,
+  signalSpeaker,
+  sleep,
+  speakerMetrics,
+  startEchoes,
+  stopChildren,
+  waitFor,
+} from './harness.js';
+
+const isRoot = process.getuid?.() === 0;
+
+(isRoot ? describe : describe.skip)('layer 2 in the lab (3 nodes)', function () {
+  this.timeout(120_000);
+  let plan: LabPlan;
+  let echoes: ChildProcess[] = [];
+  const probers: Prober[] = [];
+  let web: string[] = []; // IPv4, IPv6
+  let web2 = '';
+
+  const nodes = () => plan.nodes.map((n) => n.name);
+  /** Waits until exactly one node answers for `ip`; returns it. */
+  const soleAnswer = (ip: string, timeoutMs = 10_000, not?: string): Promise<string> =>
+    waitFor(
+      `exactly one node answering for ${ip}${not ? ` other than ${not}` : ''}`,
+      async () => {
+        const a = await answeringNodes(plan, ip, 600);
+        return a.length === 1 && a[0] !== not ? a[0] : undefined;
+      },
+      timeoutMs,
+      100,
+    );
+  const probe = async (ip: string, mode: 'udp' | 'http' = 'udp'): Promise<Prober> => {
+    const p = await Prober.start(ip, { mode });
+    probers.push(p);
+    return p;
+  };
+
+  before(async function () {
+    this.timeout(600_000);
+    plan = await acquireLab({ nodes: 3, components: true });
+    await applyL2Config();
+    echoes = await startEchoes(plan);
+    web = await createService('web', { families: ['IPv4', 'IPv6'] });
+    [web2 = ''] = await createService('web2');
+  });
+
+  afterEach(async () => {
+    for (const p of probers.splice(0)) await p.stop();
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    await stopChildren(echoes);
+    await releaseLab();
+  });
+
+  it('answers ARP and NDP for each IP from exactly one node, the one its ServiceL2Status names', async () => {
+    const statuses = await waitFor(
+      'a ServiceL2Status for every IP',
+      async () => {
+        const s = await listL2Statuses();
+        return [...web, web2].every((ip) => s.some((x) => x.status?.ip === ip)) ? s : undefined;
+      },
+      15_000,
+    );
+    for (const ip of [...web, web2]) {
+      const node = await soleAnswer(ip);
+      const st = statuses.filter((s) => s.status?.ip === ip);
+      assert.equal(st.length, 1, `one status object for ${ip}`);
+      assert.equal(st[0]?.status?.node, node, `${ip}: the status names the node that answers`);
+      assert.deepEqual(st[0]?.status?.interfaces, [{ name: 'eth0' }]);
+    }
+    const events = await serviceEvents('web');
+    assert.ok(events.some((e) => e.reason === 'nodeAssigned' && /announcing from node "hl-node\d" with protocol "layer2"/.test(e.message ?? '')), JSON.stringify(events));
+  });
+
+  it('HTTP reaches the service through the node that answers', async () => {
+    for (const ip of web) {
+      const node = await soleAnswer(ip);
+      assert.equal(await httpGet('hl-client', ip), `${node}\n`);
+    }
+  });
+
+  it('no node answers for an IP no Service holds, nor for an address outside every pool', async () => {
+    for (const ip of ['192.0.2.249', '2001:db8:0:2::2fe', '192.0.2.99']) assert.deepEqual(await answeringNodes(plan, ip, 1000), [], ip);
+  });
+
+  it('SIGKILL of the leader\'s speaker: traffic goes on and moves to the next node', async () => {
+    const ip = web[0] as string;
+    const leader = await soleAnswer(ip);
+    const p = await probe(ip);
+    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    const t0 = nowMs();
+    await signalSpeaker(leader, 'SIGKILL');
+    const next = await p.waitFor((n) => n !== leader, 'probes answered by another node', 5000, 200);
+    const switched = (p.answers.find((a) => a.t >= t0 && a.n === next)?.t ?? nowMs()) - t0;
+    assert.ok(switched < 2000, `moved to ${next} after ${switched.toFixed(0)} ms`);
+    assert.ok(p.outage(t0 - 100, nowMs()) < 1000, `outage ${p.outage(t0 - 100, nowMs()).toFixed(0)} ms`);
+    assert.equal(await soleAnswer(ip), next, 'only the new node answers once the old speaker is gone');
+    await restartSpeaker(plan, leader);
+    assert.equal(await soleAnswer(ip, 10_000, next), leader, 'the restarted speaker takes its IP back');
+  });
+
+  it('the leader\'s link cut: traffic resumes through the next node', async () => {
+    const ip = web2;
+    const leader = await soleAnswer(ip);
+    const p = await probe(ip);
+    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    const t0 = nowMs();
+    await setLink(leader, false);
+    try {
+      const next = await p.waitFor((n) => n !== leader, 'probes answered by another node', 5000, 200);
+      const outage = p.outage(t0 - 100, nowMs());
+      assert.ok(outage < 1500, `outage ${outage.toFixed(0)} ms, resumed through ${next}`);
+    } finally {
+      await setLink(leader, true);
+    }
+    await p.waitFor((n) => n === leader, 'traffic back on the leader once its link is up', 10_000, 500);
+    assert.equal(await soleAnswer(ip), leader);
+  });
+
+  it('IPv6 fails over too (NDP)', async () => {
+    const ip = web[1] as string;
+    const leader = await soleAnswer(ip);
+    const p = await probe(ip);
+    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    const t0 = nowMs();
+    await setLink(leader, false);
+    try {
+      await p.waitFor((n) => n !== leader, 'probes answered by another node', 5000, 200);
+      assert.ok(p.outage(t0 - 100, nowMs()) < 1500, `outage ${p.outage(t0 - 100, nowMs()).toFixed(0)} ms`);
+    } finally {
+      await setLink(leader, true);
+    }
+    await p.waitFor((n) => n === leader, 'traffic back on the leader', 10_000, 500);
+  });
+
+  it('a rolling restart of every speaker fails no request', async function () {
+    this.timeout(180_000);
+    const ip = web[0] as string;
+    const http = await probe(ip, 'http');
+    const udp = await probe(ip);
+    await udp.waitFor(() => true, 'probes answered');
+    const t0 = nowMs();
+    for (const node of nodes()) {
+      await signalSpeaker(node, 'SIGTERM');
+      await restartSpeaker(plan, node);
+      await sleep(1000);
+    }
+    await sleep(500);
+    const t1 = nowMs() - 3500; // requests still in flight are left out
+    const failed = http.failures(t0, t1);
+    const answered = http.between(t0, t1).filter((a) => a.n).length;
+    assert.ok(answered > 100, `${answered} requests answered`);
+    assert.deepEqual(failed, [], 'no failed request');
+    assert.equal(udp.lost(t0, t1), 0, 'no UDP probe lost');
+    await soleAnswer(ip);
+  });
+
+  it('externalTrafficPolicy Local: the IP follows the endpoints', async () => {
+    const [ip = ''] = await createService('local', { local: true });
+    for (const where of ['hl-node2', 'hl-node3', 'hl-node1']) {
+      await run(process.execPath, ['--import', 'tsx', 'shared/cli.ts', 'lab', 'endpoints', 'default/local', '--nodes', where]);
+      assert.equal(await soleAnswer(ip, 10_000), where);
+    }
+  });
+
+  it('forged, wrongly signed and replayed membership datagrams change nothing', async () => {
+    const ip = web[0] as string;
+    const leader = await soleAnswer(ip);
+    const before = await Promise.all(nodes().map((n) => speakerMetrics(n)));
+    const p = await probe(ip);
+    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    const t0 = nowMs();
+    // A real datagram from the leader, captured on the wire, to replay.
+    const pcap = `/tmp/hlt-l2-replay-${process.pid}.pcap`;
+    const leaderPort = `lan-node${leader.replace('hl-node', '')}`;
+    await tryRun('tcpdump', ['-i', leaderPort, '-Q', 'in', '-c', '1', '-w', pcap, 'udp dst port 7946'], { netns: ROUTER_NS, timeoutMs: 5000 });
+    const captured = lastUdpPayload(readFileSync(pcap));
+    rmSync(pcap, { force: true });
+    assert.ok(captured && captured.length > 60, 'captured a heartbeat');
+    // The leader saying it leaves, signed with a key that is not the cluster's.
+    const wrongKey = signingKey(keyring(randomBytes(32)), 0);
+    const forgedLeave = encode({ type: 'leave', node: leader, boot: { time: Date.now(), nonce: 1 }, seq: 1, sentAt: Date.now(), interval: 100 }, wrongKey);
+    const garbage = randomBytes(90);
+    const targets = plan.nodes.filter((n) => n.name !== leader).map((n) => n.ipv4);
+    await sendUdp(targets, 7946, [garbage, forgedLeave, captured as Buffer, captured as Buffer]);
+    await sleep(1500);
+    assert.equal(p.outage(t0, nowMs()), 0, 'no probe missed');
+    assert.ok(p.between(t0, nowMs()).every((a) => a.n === leader), 'every probe still answered by the leader');
+    assert.equal(await soleAnswer(ip), leader);
+    const after = await Promise.all(nodes().map((n) => speakerMetrics(n)));
+    const dropped = (texts: string[], reason: string) => texts.reduce((s, t) => s + metricSum(t, 'herald_membership_dropped_total', { reason }), 0);
+    assert.ok(dropped(after, 'badMac') - dropped(before, 'badMac') >= 2 * targets.length, 'garbage and the forged leave are counted as bad MACs');
+    assert.ok(dropped(after, 'replay') - dropped(before, 'replay') >= 1, 'the replay is counted');
+  });
+});
+
+/** The UDP payload of the last Ethernet/IPv4 packet in a pcap file (tcpdump -w). */
+function lastUdpPayload(file: Buffer): Buffer | undefined {
+  let at = 24; // global header
+  let out: Buffer | undefined;
+  while (at + 16 <= file.length) {
+    const incl = file.readUInt32LE(at + 8);
+    const pkt = file.subarray(at + 16, at + 16 + incl);
+    at += 16 + incl;
+    if (pkt.readUInt16BE(12) !== 0x0800) continue;
+    const ihl = (pkt[14]! & 0x0f) * 4;
+    if (pkt[14 + 9] !== 17) continue;
+    const udp = 14 + ihl;
+    out = pkt.subarray(udp + 8, udp + pkt.readUInt16BE(udp + 4));
+  }
+  return out;
+}
+
+/** Sends datagrams from hl-client (the process runs in the host namespace, so via a helper). */
+async function sendUdp(targets: string[], port: number, datagrams: Buffer[]): Promise<void> {
+  const script = `
+    const { createSocket } = require('node:dgram');
+    const [targets, port, hex] = JSON.parse(process.argv[1]);
+    const s = createSocket('udp4');
+    let n = 0; const total = targets.length * hex.length;
+    for (const t of targets) for (const h of hex) s.send(Buffer.from(h, 'hex'), port, t, () => { if (++n === total) s.close(); });
+  `;
+  await run(process.execPath, ['-e', script, JSON.stringify([targets, port, datagrams.map((d) => d.toString('hex'))])], { netns: 'hl-client' });
+}
