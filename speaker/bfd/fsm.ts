@@ -157,6 +157,8 @@ class Step {
     else if (this.sendNow && may) this.actions.push({ type: 'send', packet: this.packet(false) });
     if (!may) delete n.txAt;
     else if (this.sendNow || this.sendFinal || n.txAt === undefined || n.txAt > this.now + usToMs(currentTxInterval(n))) n.txAt = this.nextTx();
+    // AdminDown ends on time, so a removed session lets go of its socket promptly.
+    if (n.txAt !== undefined && n.adminDownUntil !== undefined && n.state === 'AdminDown') n.txAt = Math.min(n.txAt, n.adminDownUntil);
     return dropped ? { state: n, actions: this.actions, dropped } : { state: n, actions: this.actions };
   }
 }

@@ -203,6 +203,25 @@ export class BGPSession {
     await this.settle();
   }
 
+  /**
+   * The path to the peer failed (BFD went Down, RFC 5882 §4.3): the session ends now, as
+   * if its TCP connection had failed, instead of at the end of the hold time, and the FSM
+   * reconnects after its usual backoff. Cease / BFD Down (RFC 9384) goes out first, in
+   * case only the other direction failed. Without a session (Idle, Connect, Active) this
+   * does nothing.
+   */
+  linkDown(reason: string): void {
+    this.enqueue(() => {
+      for (const link of [this.secondary, this.primary]) {
+        const state = link?.fsm.state;
+        if (!link?.conn || (state !== 'OpenSent' && state !== 'OpenConfirm' && state !== 'Established')) continue;
+        this.send(link, notification(ErrorCode.Cease, CeaseSubcode.BFDDown));
+        this.stepLink(link, { type: 'TcpConnectionFails', detail: reason });
+        if (link === this.primary) this.setError(reason);
+      }
+    });
+  }
+
   // ---- the event loop: every FSM step runs from this queue, one at a time ----
 
   private enqueue(fn: () => void): void {
