@@ -126,9 +126,9 @@ async function benchHerald(): Promise<void> {
     'herald',
     'link',
     p,
-    (leader) => setLink(leader, false),
+    (leader) => setLink(plan, leader, false),
     async (leader) => {
-      await setLink(leader, true);
+      await setLink(plan, leader, true);
       // The node comes back, re-announces, and takes its IP back; settle before the next.
       await sleep(1500);
     },
@@ -281,9 +281,9 @@ async function benchKeepalived(): Promise<void> {
       system,
       'link',
       p,
-      (leader) => setLink(leader, false),
+      (leader) => setLink(plan, leader, false),
       async (leader) => {
-        await setLink(leader, true);
+        await setLink(plan, leader, true);
         await sleep(fast ? 500 : 2500);
       },
       settle,

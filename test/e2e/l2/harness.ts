@@ -13,7 +13,7 @@ import { connect } from '../../lab/lab-api.js';
 import { labDown, LabInUseError } from '../../lab/lab-down.js';
 import { labUp } from '../../lab/lab-up.js';
 import { labPaths, type LabPaths } from '../../lab/paths.js';
-import { CLIENT_NS, HOST_IF, hostByMac, labPlan, type LabNode, type LabPlan } from '../../lab/plan.js';
+import { CLIENT_NS, HOST_IF, hostByMac, labPlan, ROUTER_NS, type LabNode, type LabPlan } from '../../lab/plan.js';
 import { whoAnswers } from '../../lab/probes.js';
 import { isAlive, logFile, readRecords, startProcess, type ProcRecord } from '../../lab/processes.js';
 
@@ -161,16 +161,19 @@ function spawnIn(ns: string, args: string[]): ChildProcess {
 }
 
 async function ready(child: ChildProcess, re: RegExp, what: string): Promise<void> {
+  // A 'data' listener, not a readline that is closed afterwards: closing one pauses the
+  // stream for every other reader.
   await new Promise<void>((resolve, reject) => {
+    let seen = '';
     const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 20_000);
-    const rl = createInterface({ input: child.stdout! });
-    rl.on('line', (l) => {
-      if (re.test(l)) {
-        clearTimeout(timer);
-        rl.close();
-        resolve();
-      }
-    });
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString('utf8');
+      if (!re.test(seen)) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      resolve();
+    };
+    child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
   });
 }
@@ -357,8 +360,16 @@ export async function waitForSpeakerLog(node: string, re: RegExp, from: number, 
 
 export { logSize as speakerLogSize };
 
-export async function setLink(node: string, up: boolean): Promise<void> {
-  await run('ip', ['-n', node, 'link', 'set', HOST_IF, up ? 'up' : 'down']);
+/**
+ * Cuts (or mends) a node's link the way a pulled cable or a dead switch port does: its
+ * port on the LAN bridge goes down, the node sees its carrier go. (Setting the node's own
+ * eth0 down would also make Linux drop the interface's IPv6 addresses, keep_addr_on_down
+ * being 0, and they would not come back with the link: not a failure worth simulating.)
+ */
+export async function setLink(plan: LabPlan, node: string, up: boolean): Promise<void> {
+  const n = plan.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`no lab node ${node}`);
+  await run('ip', ['-n', ROUTER_NS, 'link', 'set', n.port, up ? 'up' : 'down']);
 }
 
 /** Prometheus text of a node's speaker (its metrics port inside the node namespace). */
