@@ -5,3 +5,4 @@ export { attachBFD, type LinkDownTarget } from './attach.js';
 export { bfdStatus, BFD_NOT_CONFIGURED } from './status.js';
 export { Diag, diagText, type BFDState } from './protocol.js';
 export { BFDDecodeError, decodeControl, encodeControl, type BFDControlPacket } from './packet.js';
+export { PeerBFD, type PeerBFDConfig } from './peer-bfd.js';
