@@ -28,7 +28,7 @@ import type { PoolUsage } from './allocator-types.js';
 import { conditionTime } from './conditions.js';
 import type { ControllerMetrics } from './metrics.js';
 import { planPoolStatus } from './pool-status.js';
-import { keyOfService, mayWantMore, planService, statusIPs, type ServiceObject } from './service-plan.js';
+import { keyOfService, mayWantMore, planService, type ServiceObject } from './service-plan.js';
 import { claimAll, claimCandidate, type ClaimCandidate } from './startup-claims.js';
 
 const POOLS = heraldResource('IPAddressPool');
@@ -183,7 +183,7 @@ export class Reconciler {
 
   private notePending(key: string, obj: K8sObject): void {
     const svc = obj as ServiceObject;
-    if (svc.spec?.type === 'LoadBalancer' && statusIPs(svc).length === 0 && !this.pendingSince.has(key)) {
+    if (svc.spec?.type === 'LoadBalancer' && !svc.status?.loadBalancer?.ingress?.length && !this.pendingSince.has(key)) {
       this.pendingSince.set(key, this.o.clock.now());
     }
   }

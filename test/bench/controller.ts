@@ -383,7 +383,7 @@ console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const r of table) console.log(line(r));
 console.log(`
 cold: spawn→all   from spawning "herald controller" to the last of the N status writes acknowledged
-(boot)            of which Node.js + tsx start-up, until the controller's first log line
+(boot)            of which Node.js (and tsx) start-up, until the controller's first log line
 cold: lead→all    the same from winning the Lease (informers already synced)
 list+sync         informers' first list (Services, pools, namespaces)
 claim             consistent paged list of every Service and claims, after winning the Lease

@@ -79,23 +79,25 @@ describe('controller: pool changes (kubectl)', function () {
   });
 
   it('reports an overlapping pool on the later one, with one Warning event, and allocates nothing from the overlap', async () => {
-    await apply(env, poolYAML('late', ['192.0.2.14-192.0.2.17']));
-    const late = await waitFor('Overlap condition', async () => {
-      const p = await getPool(env, 'late');
+    // Named to sort after "main": creation times have one-second precision, and pools
+    // created in the same second are ordered by name.
+    await apply(env, poolYAML('overlapping', ['192.0.2.14-192.0.2.17']));
+    const later = await waitFor('Overlap condition', async () => {
+      const p = await getPool(env, 'overlapping');
       return p.status?.conditions?.find((c) => c.type === 'Overlap' && c.status === 'True') ? p : undefined;
     });
-    const overlap = late.status?.conditions?.find((c) => c.type === 'Overlap');
+    const overlap = later.status?.conditions?.find((c) => c.type === 'Overlap');
     assert.match(overlap?.message ?? '', /spec\.addresses\[0\]: .*already in pool "main"/);
-    assert.equal(late.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    assert.equal(later.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
     assert.equal((await getPool(env, 'main')).status?.conditions?.find((c) => c.type === 'Overlap')?.status, 'False');
     const evs = await waitFor('event', async () => {
-      const e = (await eventsFor(env, NS, 'late', 'IPAddressPool')).filter((x) => x.reason === 'OverlapsPool');
+      const e = (await eventsFor(env, NS, 'overlapping', 'IPAddressPool')).filter((x) => x.reason === 'OverlapsPool');
       return e.length > 0 ? e : undefined;
     });
     assert.equal(evs.length, 1);
     assert.equal(evs[0]?.type, 'Warning');
     // The pool's own addresses outside the overlap: .16 and .17.
-    assert.equal(late.status?.availableIPv4, 2);
+    assert.equal(later.status?.availableIPv4, 2);
   });
 
   it('marks a pool with unusable addresses not Ready, naming the field', async () => {
@@ -177,7 +179,7 @@ describe('controller: pool changes (kubectl)', function () {
     assert.equal(value('herald_allocator_addresses_in_use_total', 'main'), main?.assignedIPv4);
     assert.equal(value('herald_allocator_ipv4_addresses_in_use_total', 'main'), main?.assignedIPv4);
     assert.equal(value('herald_allocator_services_allocated_total', 'main'), main?.assignedIPv4);
-    assert.match(text, /^herald_config_errors\{kind="IPAddressPool"\} 1$/m, 'the overlap of pool "late"');
+    assert.match(text, /^herald_config_errors\{kind="IPAddressPool"\} 1$/m, 'the overlap of pool "overlapping"');
     assert.match(text, /^herald_controller_reconcile_total\{result="allocated"\} \d+/m);
     assert.match(text, /^herald_controller_time_to_ip_seconds_count \d+/m);
   });

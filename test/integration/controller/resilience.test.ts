@@ -127,7 +127,8 @@ describe('controller: restart and failover', function () {
     await createMany(env, 'bulk', 'gap', 10);
     await waitFor('b leads', async () => b.isLeader(), 5_000);
     const took = Date.now() - crashedAt;
-    assert.ok(took <= 1_500 + 200 * 1.2 + 500, `took over after ${took} ms`);
+    // Lease duration, one jittered retry period, and slack for a loaded machine.
+    assert.ok(took <= 1_500 + 200 * 1.2 + 1_000, `took over after ${took} ms`);
     const after = await allServed(env);
     for (const [k, ips] of before) assert.deepEqual(after.get(k), ips, `${k} kept its address`);
     await assertInvariant(env);
