@@ -83,20 +83,20 @@ const isRoot = process.getuid?.() === 0;
   });
 
   it('answers ARP and NDP for each IP from exactly one node, the one its ServiceL2Status names', async () => {
-    const statuses = await waitFor(
-      'a ServiceL2Status for every IP',
-      async () => {
-        const s = await listL2Statuses();
-        return [...web, web2].every((ip) => s.some((x) => x.status?.ip === ip)) ? s : undefined;
-      },
-      15_000,
-    );
+    // Right after start-up the IPs may still be settling (speakers joining one by one):
+    // wait for the answers and the status objects to agree.
     for (const ip of [...web, web2]) {
-      const node = await soleAnswer(ip);
-      const st = statuses.filter((s) => s.status?.ip === ip);
-      assert.equal(st.length, 1, `one status object for ${ip}`);
-      assert.equal(st[0]?.status?.node, node, `${ip}: the status names the node that answers`);
-      assert.deepEqual(st[0]?.status?.interfaces, [{ name: 'eth0' }]);
+      await waitFor(
+        `${ip}: one node answering and one ServiceL2Status naming it, on eth0`,
+        async () => {
+          const node = await soleAnswer(ip);
+          const st = (await listL2Statuses()).filter((s) => s.status?.ip === ip);
+          const ok = st.length === 1 && st[0]?.status?.node === node && JSON.stringify(st[0]?.status?.interfaces) === '[{"name":"eth0"}]';
+          return ok ? true : undefined;
+        },
+        20_000,
+        250,
+      );
     }
     const events = await serviceEvents('web');
     assert.ok(events.some((e) => e.reason === 'nodeAssigned' && /announcing from node "hl-node\d" with protocol "layer2"/.test(e.message ?? '')), JSON.stringify(events));
@@ -219,9 +219,10 @@ const isRoot = process.getuid?.() === 0;
     assert.ok(p.between(t0, nowMs()).every((a) => a.n === leader), 'every probe still answered by the leader');
     assert.equal(await soleAnswer(ip), leader);
     const after = await Promise.all(nodes().map((n) => speakerMetrics(n)));
-    const dropped = (texts: string[], reason: string) => texts.reduce((s, t) => s + metricSum(t, 'herald_membership_dropped_total', { reason }), 0);
-    assert.ok(dropped(after, 'badMac') - dropped(before, 'badMac') >= 2 * targets.length, 'garbage and the forged leave are counted as bad MACs');
-    assert.ok(dropped(after, 'replay') - dropped(before, 'replay') >= 1, 'the replay is counted');
+    const dropped = (texts: string[], reason?: string) => texts.reduce((s, t) => s + metricSum(t, 'herald_membership_dropped_total', reason ? { reason } : {}), 0);
+    assert.ok(dropped(after) - dropped(before) >= 4 * targets.length, 'every forged datagram is dropped and counted');
+    assert.ok(dropped(after, 'badMac') - dropped(before, 'badMac') >= targets.length, 'the wrongly signed leave, as a bad MAC');
+    assert.ok(dropped(after, 'replay') - dropped(before, 'replay') >= targets.length, 'the replayed heartbeat, as a replay');
   });
 });
 
