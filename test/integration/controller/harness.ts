@@ -302,20 +302,3 @@ export function createServiceAPI(env: Env, ns: string, name: string, annotations
   });
 }
 
-/**
- * Whether the API server keeps metadata sent with a Service /status write, as
- * kube-apiserver does (the pool annotation travels that way). Probed on a scratch Service.
- */
-export async function statusKeepsMetadata(env: Env): Promise<boolean> {
-  const name = `probe-${Math.random().toString(36).slice(2, 8)}`;
-  await createServiceAPI(env, 'default', name);
-  try {
-    const out = await env.admin.rest.request<ServiceObject>('PATCH', objectPath(SERVICES, 'default', name, 'status'), {
-      body: { metadata: { annotations: { 'herald.dev/probe': 'x' } } },
-      contentType: 'application/merge-patch+json',
-    });
-    return out.metadata?.annotations?.['herald.dev/probe'] === 'x';
-  } finally {
-    await env.admin.rest.request('DELETE', objectPath(SERVICES, 'default', name));
-  }
-}
