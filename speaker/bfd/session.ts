@@ -6,6 +6,12 @@
 // Not implemented: the Echo function (profiles' echoMode/echoInterval are accepted and
 // ignored, §6.4 makes echo optional), Demand mode, authentication, and checking the TTL
 // of received packets (see transport.ts), hence also a multihop minimumTtl.
+//
+// Passive sessions speak only once a packet names them or carries Your Discriminator 0
+// from their peer (RFC 5880 §6.1). RFC 5880 §6.8.1 has the peer forget a discriminator
+// after a Detection Time of silence, but FRR 8.4 keeps naming a vanished one while its
+// session is Down; a passive session replacing one the peer still remembers then waits
+// until the peer's session restarts. Re-adding right away (below) avoids it.
 import { realClock, type Clock, type TimerHandle } from '../../shared/k8s/clock.js';
 import type { BFDProfileModel } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/log.js';
@@ -155,8 +161,12 @@ export class BFDSessions {
       gone: false,
       ...(listener.problem ? { problem: listener.problem } : {}),
     };
-    this.byDiscr.set(discr, session);
     const peerKey = `${kind}/${key}`;
+    // A removed session to this peer still saying AdminDown goes quiet now: each of its
+    // packets would make the peer name its discriminator again, and FRR (8.4) then keeps
+    // naming it while Down, never with Your Discriminator 0, which a passive session needs.
+    for (const old of this.byPeer.get(peerKey) ?? []) if (old.removed) this.forget(old);
+    this.byDiscr.set(discr, session);
     this.byPeer.set(peerKey, [...(this.byPeer.get(peerKey) ?? []), session]);
     log.info({ profile: peer.profile.name, multihop: kind === 'multi', passive: peer.profile.passiveMode }, 'BFD session added');
     this.enqueue(() => this.settleTimers(session));

@@ -1,7 +1,7 @@
 // herald's BFD against FRR's bfdd (and bgpd) in two network namespaces (lab.ts): the
 // three-way handshake over IPv4 and IPv6, detection of a cut link and of a killed bfdd
 // within the Detection Time (3 × 100 ms), FRR's AdminDown, our AdminDown on remove, a
-// passive session, and a BGP session that leaves Established as soon as BFD sees the
+// passive session, multihop, and a BGP session that leaves Established as soon as BFD sees the
 // link die instead of after the 90 s hold time. Needs root; skipped otherwise.
 import { strict as assert } from 'node:assert';
 import { Diag } from '../../../speaker/bfd/protocol.js';
@@ -137,6 +137,20 @@ describe('speaker/bfd against FRR bfdd', function () {
     await r().bfdState('v6-passive', 'Up', from, 20_000);
     const drops = await r().drops();
     assert.equal(Object.keys(drops).filter((k) => k.startsWith('malformed')).length, 0, JSON.stringify(drops));
+  });
+
+  it('multihop (RFC 5883, port 4784) beside the single-hop session to the same address', async function () {
+    this.timeout(20_000);
+    f().vtysh('configure terminal', 'bfd', `peer ${HERALD.v4} multihop local-address ${FRR.v4}`, 'profile fast');
+    const from = r().events.length;
+    const discr = await r().add('mh', FRR.v4, HERALD.v4, FAST, true);
+    await r().bfdState('mh', 'Up', from, 10_000);
+    const p = await lab.waitFor('FRR to show the multihop session up', () => {
+      const x = f().peers().get(`${HERALD.v4} multihop`);
+      return x?.status === 'up' ? x : undefined;
+    });
+    assert.equal(p['remote-id'], discr);
+    assert.equal(r().bfd('v4').at(-1)?.state, 'Up', 'the single-hop session is untouched');
   });
 
   describe('with BGP', function () {

@@ -213,10 +213,10 @@ export class Frr {
     return sh('vtysh', ['--vty_socket', this.dir, '--config_dir', this.dir, ...commands.flatMap((c) => ['-c', c])]);
   }
 
-  /** `show bfd peers json`, keyed by peer address. */
+  /** `show bfd peers json`, keyed by peer address (`<address> multihop` for multihop sessions). */
   peers(): Map<string, FrrBfdPeer> {
     const list = JSON.parse(this.vtysh('show bfd peers json')) as FrrBfdPeer[];
-    return new Map(list.map((p) => [p.peer, p]));
+    return new Map(list.map((p) => [p.multihop ? `${p.peer} multihop` : p.peer, p]));
   }
 
   bgpState(neighbor: string): string | undefined {
@@ -242,6 +242,7 @@ export class Frr {
 
 export interface FrrBfdPeer {
   peer: string;
+  multihop: boolean;
   local?: string;
   id: number;
   'remote-id': number;
@@ -296,9 +297,9 @@ export class Runner {
     this.child.stdin!.write(`${JSON.stringify(cmd)}\n`);
   }
 
-  async add(id: string, address: string, localAddress: string, profile: BFDProfileModel = FAST): Promise<number> {
+  async add(id: string, address: string, localAddress: string, profile: BFDProfileModel = FAST, multihop = false): Promise<number> {
     const n = this.events.length;
-    this.send({ op: 'add', id, peer: { address, localAddress, profile } });
+    this.send({ op: 'add', id, peer: { address, localAddress, profile, multihop } });
     const added = await waitFor(`session ${id} added`, () => this.events.slice(n).find((e): e is Extract<RunnerEvent, { event: 'added' }> => e.event === 'added' && e.id === id), 5000, 10);
     return added.discriminator;
   }

@@ -203,6 +203,24 @@ describe('speaker/bfd sessions (driver)', () => {
     assert.equal(clock.pending, 0);
   });
 
+  it('a session added to a peer whose removed session still says AdminDown silences that one', async () => {
+    const { clock, net, a, b } = pair();
+    const ha = a.sessions.add({ address: B, profile });
+    const hb = b.sessions.add({ address: A, profile });
+    await until(clock, () => ha.state() === 'Up' && hb.state() === 'Up');
+    ha.remove();
+    await clock.advance(1);
+    const old = a.host.senders[0]!;
+    assert.equal(old.closed, false);
+    const hn = a.sessions.add({ address: B, profile: { ...profile, passiveMode: true } });
+    assert.equal(old.closed, true, 'no more AdminDown naming the old discriminator');
+    await until(clock, () => hn.state() === 'Up' && hb.state() === 'Up', 5000);
+    const stale = packets(net, A).filter((p) => p.myDiscriminator === ha.localDiscriminator && p.state === 'AdminDown');
+    assert.equal(stale.length, 1);
+    await a.sessions.close();
+    await b.sessions.close();
+  });
+
   it('close(): one AdminDown to each peer, every socket closed', async () => {
     const { clock, net, a, b } = pair();
     const ha = a.sessions.add({ address: B, profile });
