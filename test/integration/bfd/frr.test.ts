@@ -39,6 +39,7 @@ describe('speaker/bfd against FRR bfdd', function () {
 
   after(async function () {
     this.timeout(30_000);
+    if (notRunnable) return;
     if (measured.length > 0) console.log(`      measured: ${measured.join('; ')}`);
     await runner?.close();
     await frr?.stop();
