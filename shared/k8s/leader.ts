@@ -12,6 +12,10 @@
 // - on stop the leader first stops its work (onStoppedLeading), then releases the Lease
 //   by clearing holderIdentity, so the standby takes over at its next retry instead of
 //   waiting out the lease (client-go's ReleaseOnCancel).
+// - onStartedLeading runs beside the renewals, never in their way (client-go starts it on
+//   its own goroutine): a start that reads 50,000 Services must not let the Lease lapse.
+//   It gets a signal that aborts when the lead ends; onStoppedLeading does not wait for
+//   it to return.
 // After losing the Lease an elector goes back to being a candidate.
 import { silentLogger, type Logger } from '../log.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
@@ -31,7 +35,8 @@ export interface LeaderElectionOptions {
   clock?: Clock;
   logger?: Logger;
   rand?: () => number;
-  onStartedLeading: () => void | Promise<void>;
+  /** Runs while renewals go on; `signal` aborts when the lead ends (lost or stopped). */
+  onStartedLeading: (signal: AbortSignal) => void | Promise<void>;
   onStoppedLeading: () => void | Promise<void>;
   /** Called when the observed holder changes (undefined: nobody holds it). */
   onNewLeader?: (identity: string | undefined) => void;
@@ -57,6 +62,8 @@ export class LeaderElector {
   private lastRenew = 0;
   private holder: string | undefined;
   private inFlight: Promise<void> = Promise.resolve();
+  /** Aborts when the current term of leading ends. */
+  private term: AbortController | undefined;
 
   constructor(private readonly o: LeaderElectionOptions) {
     this.clock = o.clock ?? realClock;
@@ -122,11 +129,10 @@ export class LeaderElector {
         this.lastRenew = this.clock.now();
         this.leading = true;
         this.log.info('leader election: became leader');
-        try {
-          await this.o.onStartedLeading();
-        } catch (err) {
-          this.log.error({ err }, 'onStartedLeading failed');
-        }
+        const term = new AbortController();
+        this.term = term;
+        // Not awaited: renewals must go on however long the start takes.
+        void (async () => this.o.onStartedLeading(term.signal))().catch((err: unknown) => this.log.error({ err }, 'onStartedLeading failed'));
         this.schedule(this.retryPeriodMs);
       } else {
         // client-go jitters the candidates' retries so they do not move in step.
@@ -155,6 +161,8 @@ export class LeaderElector {
 
   private async stopLeading(why: string): Promise<void> {
     this.leading = false;
+    this.term?.abort(why);
+    this.term = undefined;
     this.log.warn({ reason: why }, 'leader election: stopped leading');
     try {
       await this.o.onStoppedLeading();

@@ -4,6 +4,7 @@
 // runs again afterwards; a failed key comes back after a per-key exponential backoff.
 import { silentLogger, type Logger } from '../log.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { Fifo } from './fifo.js';
 import { backoffDelay, type BackoffOptions } from './retry.js';
 
 /** What processing a key asks for next. */
@@ -22,7 +23,7 @@ export interface WorkQueueOptions {
 const QUEUE_BACKOFF: BackoffOptions = { initialMs: 5, maxMs: 60_000, factor: 2, jitter: 0.1 };
 
 export class WorkQueue {
-  private readonly queue: string[] = [];
+  private readonly queue = new Fifo<string>();
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -79,7 +80,7 @@ export class WorkQueue {
     this.stopped = true;
     for (const t of this.delayed.values()) t.cancel();
     this.delayed.clear();
-    this.queue.length = 0;
+    this.queue.clear();
     this.queued.clear();
     this.dirty.clear();
     await this.idle();

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { FakeClock } from '../../../../shared/k8s/clock.js';
 import { ApiError } from '../../../../shared/k8s/errors.js';
 import { createEventRecorder } from '../../../../shared/k8s/events.js';
+import { createLogger } from '../../../../shared/log.js';
 import { FakeRest, type Call } from './fake-rest.js';
 
 const service = {
@@ -94,5 +95,30 @@ describe('EventRecorder', () => {
     assert.equal(rest.calls.length, 1);
     assert.equal(rest.calls[0]?.path, '/api/v1/namespaces/default/events');
     assert.deepEqual((rest.calls[0]?.body as { source: unknown }).source, { component: 'herald-speaker', host: 'node1' });
+  });
+
+  it('drops events beyond maxPending with one warning per burst, then one line with the count', async () => {
+    const lines: { level: string; msg: string; dropped?: number }[] = [];
+    const logger = createLogger({ component: 'test', level: 'warn', destination: { write: (l: string) => void lines.push(JSON.parse(l)) } });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const rest = new FakeRest(async () => gate);
+    const rec = createEventRecorder({ rest, component: 'c', clock: new FakeClock(), logger, maxPending: 10 });
+    const svc = (i: number) => ({ ...service, metadata: { ...service.metadata, name: `svc-${i}`, uid: `u${i}` } });
+    for (let i = 0; i < 1_000; i++) rec.event(svc(i), 'Normal', 'IPAllocated', 'Assigned IP');
+    assert.deepEqual(lines.map((l) => l.msg), ['too many events waiting to be written; dropping new ones until the backlog halves']);
+    release();
+    await rec.flush();
+    assert.equal(rest.calls.length, 10, 'the ten queued ones were written');
+    assert.equal(lines.length, 2);
+    assert.equal(lines[1]?.msg, 'dropped events while too many were waiting to be written');
+    assert.equal(lines[1]?.dropped, 990);
+    // A later burst is reported on its own.
+    for (let i = 0; i < 15; i++) rec.event(svc(2_000 + i), 'Normal', 'IPAllocated', 'Assigned IP');
+    await rec.close();
+    assert.deepEqual(lines.slice(2).map((l) => [l.msg, l.dropped]), [
+      ['too many events waiting to be written; dropping new ones until the backlog halves', undefined],
+      ['dropped events while too many were waiting to be written', 5],
+    ]);
   });
 });

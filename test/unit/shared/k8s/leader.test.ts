@@ -192,4 +192,45 @@ describe('LeaderElector', () => {
       /renewDeadline/,
     );
   });
+
+  it('renews while onStartedLeading is still running, and aborts its signal when the lead ends', async () => {
+    const leases = store.client();
+    let startSignal: AbortSignal | undefined;
+    let startDone = false;
+    const a = new LeaderElector({
+      leases,
+      namespace: NS,
+      name: NAME,
+      identity: 'a',
+      clock,
+      rand: () => 0.5,
+      // A start that takes 60 s of the leader's time (reading 50,000 Services, say).
+      onStartedLeading: async (signal) => {
+        startSignal = signal;
+        await new Promise<void>((r) => clock.setTimeout(r, 60_000));
+        startDone = true;
+      },
+      onStoppedLeading: () => undefined,
+    });
+    const b = candidate(store, clock, 'b');
+    const cs: Candidate[] = [{ id: 'a', elector: a, leases, log: [] }, b];
+    a.start();
+    await run(clock, 100, cs);
+    b.elector.start();
+    const renewTimes = new Set<string>();
+    for (let t = 0; t < 40_000; t += 1_000) {
+      await run(clock, 1_000, cs);
+      renewTimes.add(store.get(NS, NAME)?.spec?.renewTime ?? '');
+    }
+    assert.equal(startDone, false, 'the start is still running');
+    assert.equal(a.isLeader(), true);
+    assert.deepEqual(b.log, [], 'the standby never took over');
+    assert.ok(renewTimes.size >= 15, `renewed during the start: ${renewTimes.size} distinct renewTimes`);
+    assert.equal(startSignal?.aborted, false);
+    // Losing the lead mid-start aborts the start's signal.
+    leases.mode = 'fail';
+    await run(clock, 11_000, cs);
+    assert.equal(a.isLeader(), false);
+    assert.equal(startSignal?.aborted, true);
+  });
 });
