@@ -19,11 +19,11 @@
 // over and announce at once), keeps answering for the grace period, then stops.
 import { networkInterfaces } from 'node:os';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import { collectionPath } from '../../shared/k8s/resources.js';
+import { createInformer, type Informer } from '../../shared/k8s/informer.js';
 import type { StatusObject } from '../../shared/k8s/writers.js';
 import { METRIC_PREFIX, type Metrics } from '../../shared/metrics.js';
 import type { Announcer, AnnouncerFactory } from '../announcer.js';
-import { electL2, type IPElection } from '../election.js';
+import { electL2 } from '../election.js';
 import type { MembershipEvent } from '../membership/core.js';
 import { Membership, type ChangeListener, type MembershipConfig } from '../membership/member.js';
 import { memberPeers, type MemberPeer, type NodeAddresses } from '../membership/peers.js';
@@ -35,7 +35,7 @@ import { addressedInterfaces } from './interfaces.js';
 import { DEFAULT_L2_SETTINGS, l2SettingsFromEnv, type L2Settings } from './options.js';
 import { diffL2, EMPTY_PLAN, planL2, type L2Plan } from './plan.js';
 import { Responder, type Conflict, type ResponderIO, type ResponderInterface } from './responder.js';
-import { L2_LABELS, l2LabelValue, l2StatusName, l2StatusObject, L2_STATUSES, L2StatusSync, nodeOwner } from './status.js';
+import { l2StatusObject, L2_STATUSES, L2StatusSync, nodeOwner, statusActions } from './status.js';
 
 /** What the announcer needs of the membership (member.ts Membership; a fake in tests). */
 export interface MembershipLike {
@@ -56,7 +56,12 @@ export interface L2AnnouncerOptions {
   readInterfaces?: () => Promise<{ infos: ResponderInterface[]; addressed: ReadonlySet<string> }>;
   /** Default: member.ts Membership. */
   createMembership?: (config: MembershipConfig) => MembershipLike;
+  /** The ServiceL2Status objects of the install namespace; default: an informer on them. */
+  statusInformer?: Informer<StatusObject>;
 }
+
+/** Status objects are reconciled at most this often while changes keep coming. */
+const STATUS_COALESCE_MS = 50;
 
 const PROTOCOL = 'layer2';
 const KEY_WARN_EVERY_MS = 60_000;
@@ -145,9 +150,12 @@ export class L2Announcer implements Announcer {
   #keyWarnedAt = Number.NEGATIVE_INFINITY;
   #peersText = '';
   #plan: L2Plan = EMPTY_PLAN;
-  #elections: ReadonlyMap<string, IPElection> = new Map();
   #live: ReadonlySet<string> = new Set();
-  #leftoversChecked = false;
+  /** Set once the first election ran: status objects are reconciled from then on. */
+  #elected = false;
+  readonly #statusInformer: Informer<StatusObject>;
+  #statusTimer: { cancel(): void } | undefined;
+  #unsubscribeStatus: (() => void) | undefined;
   #pollTimer: { cancel(): void } | undefined;
   #polling: Promise<void> | undefined;
   #conflictRecheck = new Map<string, { cancel(): void }>();
@@ -169,6 +177,10 @@ export class L2Announcer implements Announcer {
     });
     this.#driver = new AnnouncementDriver(new AnnouncementSchedule(this.#settings.announce), deps.clock, (t) => this.#responder.announce(t));
     this.#status = new L2StatusSync({ writer: deps.status, namespace: deps.namespace, log: deps.log, clock: deps.clock });
+    this.#statusInformer =
+      opts.statusInformer ?? createInformer<StatusObject>(deps.client, { resource: L2_STATUSES, namespace: deps.namespace, logger: deps.log, clock: deps.clock });
+    this.#unsubscribeStatus = this.#statusInformer.subscribe(() => this.#scheduleStatuses());
+    this.#statusInformer.start();
     this.#schedulePoll();
   }
 
@@ -190,6 +202,8 @@ export class L2Announcer implements Announcer {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#pollTimer?.cancel();
+    this.#statusTimer?.cancel();
+    this.#unsubscribeStatus?.();
     for (const t of this.#conflictRecheck.values()) t.cancel();
     this.#conflictRecheck.clear();
     const m = this.#membership;
@@ -203,7 +217,7 @@ export class L2Announcer implements Announcer {
     this.#responder.close();
     await m?.stop().catch((err: unknown) => this.#deps.log.warn({ err }, 'l2: membership stop failed'));
     for (const s of this.#plan.services) for (const service of s[1]) this.#announcedSeries(service, s[0], false);
-    await this.#status.close();
+    await Promise.all([this.#status.close(), this.#statusInformer.stop()]);
     this.#deps.log.info('l2: stopped');
   }
 
@@ -216,7 +230,7 @@ export class L2Announcer implements Announcer {
         if (this.#stopping) return;
         const fresh = this.#responder.setInterfaces(infos, addressed);
         this.#announce(fresh);
-        if (fresh.length > 0) this.#writeStatuses();
+        if (fresh.length > 0) this.#scheduleStatuses();
       } catch (err) {
         this.#deps.log.warn({ err }, 'l2: reading the interfaces failed');
       } finally {
@@ -316,21 +330,23 @@ export class L2Announcer implements Announcer {
     if (!snapshot || !live) return 0;
     const elections = electL2(snapshot, live);
     const plan = planL2(elections, this.#deps.nodeName);
-    const change = diffL2(this.#plan, plan, this.#elections, live, this.#deps.nodeName);
+    const change = diffL2(this.#plan, plan);
     // Lost IPs stop being answered here, before anything else.
     const fresh = this.#responder.setAnnounced(plan.wanted);
     const lost = new Set(change.lost);
     if (lost.size > 0) this.#driver.cancelWhere((t) => lost.has(t.ipText));
     this.#announce(fresh);
     this.#plan = plan;
-    this.#elections = elections;
     this.#live = live;
+    this.#elected = true;
 
     if (change.won.length > 0 || change.lost.length > 0) {
       this.#deps.log.info(
         {
           won: change.won.slice(0, 20),
           lost: change.lost.slice(0, 20),
+          wonCount: change.won.length,
+          lostCount: change.lost.length,
           announcing: plan.wanted.size,
           ...(events.length > 0 ? { membership: events.map((e) => e.type) } : {}),
         },
@@ -339,16 +355,8 @@ export class L2Announcer implements Announcer {
     }
     for (const p of change.removed) this.#announcedSeries(p.service, p.ipText, false);
     for (const p of change.added) this.#announcedSeries(p.service, p.ipText, true);
-    for (const s of change.staleStatuses) {
-      const [ns, name] = splitKey(s.service);
-      this.#status.remove(l2StatusName(ns, name, s.ipText, s.node));
-    }
-    this.#writeStatuses();
     for (const service of change.newServices) this.#nodeAssigned(service);
-    if (!this.#leftoversChecked) {
-      this.#leftoversChecked = true;
-      void this.#deleteLeftovers();
-    }
+    this.#scheduleStatuses();
     return change.won.length;
   }
 
@@ -364,50 +372,46 @@ export class L2Announcer implements Announcer {
 
   // ------------------------------------------------------------------ status and events
 
-  #writeStatuses(): void {
-    const owner = nodeOwner(this.#deps.informers.nodes.get(this.#deps.nodeName));
+  #scheduleStatuses(): void {
+    if (this.#statusTimer || this.#stopping) return;
+    this.#statusTimer = this.#deps.clock.setTimeout(() => {
+      this.#statusTimer = undefined;
+      this.#reconcileStatuses();
+    }, STATUS_COALESCE_MS);
+  }
+
+  /** Makes the ServiceL2Status objects agree with what this node announces (status.ts). */
+  #reconcileStatuses(): void {
+    if (!this.#elected || this.#stopping || !this.#statusInformer.hasSynced()) return;
+    const deps = this.#deps;
+    const owner = nodeOwner(deps.informers.nodes.get(deps.nodeName));
+    const desired: StatusObject[] = [];
     for (const [ipText, services] of this.#plan.services) {
       const interfaces = this.#responder.interfacesOf(ipText);
       for (const service of services) {
         const [serviceNamespace, serviceName] = splitKey(service);
-        this.#status.put(
-          l2StatusObject({
-            namespace: this.#deps.namespace,
-            node: this.#deps.nodeName,
-            serviceNamespace,
-            serviceName,
-            ipText,
-            interfaces,
-            ...(owner ? { owner } : {}),
-          }),
+        desired.push(
+          l2StatusObject({ namespace: deps.namespace, node: deps.nodeName, serviceNamespace, serviceName, ipText, interfaces, ...(owner ? { owner } : {}) }),
         );
       }
     }
-  }
-
-  /** Deletes status objects this node wrote before a restart and no longer announces. */
-  async #deleteLeftovers(): Promise<void> {
-    const deps = this.#deps;
-    try {
-      const list = await deps.client.rest.request<{ items?: StatusObject[] }>('GET', collectionPath(L2_STATUSES, deps.namespace), {
-        query: { labelSelector: `${L2_LABELS.node}=${l2LabelValue(deps.nodeName)}` },
-      });
-      const mine = new Set<string>();
-      for (const [ipText, services] of this.#plan.services) {
-        for (const s of services) {
-          const [ns, name] = splitKey(s);
-          mine.add(l2StatusName(ns, name, ipText, deps.nodeName));
-        }
-      }
-      for (const obj of list.items ?? []) {
-        const name = obj.metadata?.name;
-        const node = (obj.status as { node?: string } | undefined)?.node;
-        if (!name || mine.has(name) || (node !== undefined && node !== deps.nodeName)) continue;
-        this.#status.forget(name);
-        this.#status.remove(name);
-      }
-    } catch (err) {
-      deps.log.warn({ err }, 'l2: listing this node\'s old ServiceL2Status objects failed; stale ones may remain');
+    const actions = statusActions({
+      desired,
+      cached: this.#statusInformer.list(),
+      self: deps.nodeName,
+      live: this.#live,
+      announced: new Set(this.#plan.wanted.keys()),
+    });
+    // A write under way settles first; its informer event brings the next look.
+    for (const obj of actions.put) {
+      if (this.#status.busy(obj.metadata.name)) continue;
+      this.#status.forget(obj.metadata.name);
+      this.#status.put(obj);
+    }
+    for (const name of actions.remove) {
+      if (this.#status.busy(name)) continue;
+      this.#status.forget(name);
+      this.#status.remove(name);
     }
   }
 

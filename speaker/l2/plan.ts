@@ -1,6 +1,6 @@
 // From the election to what this node does in layer 2, and what changed since the last
-// time: the IPs to answer for (with their L2Advertisement interfaces), the Services it
-// announces on each, and the status objects of peers to clean up. Pure.
+// time: the IPs to answer for (with their L2Advertisement interfaces) and the Services it
+// announces on each. Pure.
 import type { IPElection } from '../election.js';
 import type { WantedIP } from './responder.js';
 
@@ -30,11 +30,6 @@ export interface ServiceIP {
   readonly ipText: string;
 }
 
-/** A status object to delete: the Service on the IP as announced by `node`. */
-export interface StaleStatus extends ServiceIP {
-  readonly node: string;
-}
-
 export interface L2Change {
   readonly won: readonly string[];
   readonly lost: readonly string[];
@@ -43,11 +38,6 @@ export interface L2Change {
   readonly removed: readonly ServiceIP[];
   /** Services announced from this node now (on any IP) and not before: `nodeAssigned`. */
   readonly newServices: readonly string[];
-  /**
-   * Status objects nobody else will remove: this node's for pairs it no longer
-   * announces, and those of a peer that went down for the IPs this node took from it.
-   */
-  readonly staleStatuses: readonly StaleStatus[];
 }
 
 function pairs(plan: L2Plan): Map<string, ServiceIP> {
@@ -62,18 +52,8 @@ function servicesOf(plan: L2Plan): Set<string> {
   return out;
 }
 
-/**
- * What changed from `prev` to `next`. `prevElections` is the election `prev` came from:
- * an IP this node now wins from a previous winner that is no longer live leaves that
- * winner's status objects to this node.
- */
-export function diffL2(
-  prev: L2Plan,
-  next: L2Plan,
-  prevElections: ReadonlyMap<string, IPElection>,
-  live: ReadonlySet<string>,
-  self: string,
-): L2Change {
+/** What changed from `prev` to `next`. */
+export function diffL2(prev: L2Plan, next: L2Plan): L2Change {
   const won = [...next.wanted.keys()].filter((ip) => !prev.wanted.has(ip));
   const lost = [...prev.wanted.keys()].filter((ip) => !next.wanted.has(ip));
   const before = pairs(prev);
@@ -82,11 +62,5 @@ export function diffL2(
   const removed = [...before].filter(([k]) => !after.has(k)).map(([, v]) => v);
   const hadServices = servicesOf(prev);
   const newServices = [...servicesOf(next)].filter((s) => !hadServices.has(s)).sort();
-  const staleStatuses: StaleStatus[] = removed.map((r) => ({ ...r, node: self }));
-  for (const ipText of won) {
-    const e = prevElections.get(ipText);
-    if (!e?.winner || e.winner === self || live.has(e.winner)) continue;
-    for (const service of e.services) staleStatuses.push({ service, ipText, node: e.winner });
-  }
-  return { won, lost, added, removed, newServices, staleStatuses };
+  return { won, lost, added, removed, newServices };
 }

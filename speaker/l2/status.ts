@@ -1,15 +1,21 @@
 // ServiceL2Status objects: one per (Service, IP, node) for the IPs a node announces, as
 // MetalLB writes one per (Service, node) — per IP here because the election is per IP.
-// Only the winner writes its object and deletes it when it loses the IP; the node that
-// takes an IP over from a peer that went down deletes the peer's object for it; on start
-// a speaker deletes what it wrote before and no longer announces. An owner reference to
-// the Node lets the garbage collector remove the objects of a Node deleted for good.
+// Each speaker keeps the objects level-triggered against an informer on them:
+// - its own objects for what it announces exist and say what it does (rewritten if
+//   anything else changed or deleted them);
+// - its own objects for what it no longer announces are deleted (also after a restart);
+// - objects of a node that is not live, for IPs this node now announces, are deleted by
+//   this node (the old winner died or its link is cut: nobody else will).
+// If a node was wrongly thought dead (a stalled event loop), it sees its objects vanish
+// in its informer and writes them again. An owner reference to the Node lets the garbage
+// collector remove the objects of a Node deleted for good.
 //
-// The builders are pure. L2StatusSync is the thin adapter: the latest wish per object
-// wins, identical writes are skipped, failed writes are retried with backoff, and a few
-// requests at most run at once. It never blocks the caller: announcing never waits for
-// the API server.
+// The builders and statusActions are pure. L2StatusSync is the thin adapter: the latest
+// wish per object wins, identical writes are skipped, failed writes are retried with
+// backoff, and a few requests at most run at once. It never blocks the caller:
+// announcing never waits for the API server.
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { OwnerReference, ServiceL2StatusStatus } from '../../shared/api/types.js';
 import type { Clock, TimerHandle } from '../../shared/k8s/clock.js';
 import { isConflict } from '../../shared/k8s/errors.js';
@@ -99,6 +105,55 @@ export function nodeOwner(node: { metadata?: { name?: string; uid?: string } } |
   return name && uid ? { apiVersion: 'v1', kind: 'Node', name, uid } : undefined;
 }
 
+export interface StatusActionsInput {
+  /** The objects this node wants: one per (Service, IP) it announces. */
+  desired: readonly StatusObject[];
+  /** The objects the cluster holds (the informer's cache), every node's. */
+  cached: readonly StatusObject[];
+  self: string;
+  /** The live speakers, this one included. */
+  live: ReadonlySet<string>;
+  /** The IPs this node announces. */
+  announced: ReadonlySet<string>;
+}
+
+export interface StatusActions {
+  put: StatusObject[];
+  remove: string[];
+}
+
+function statusOf(o: StatusObject): ServiceL2StatusStatus {
+  return (o.status ?? {}) as ServiceL2StatusStatus;
+}
+
+function differs(want: StatusObject, have: StatusObject): boolean {
+  if (!isDeepStrictEqual(have.status ?? {}, want.status ?? {})) return true;
+  for (const [k, v] of Object.entries(want.metadata.labels ?? {})) if (have.metadata.labels?.[k] !== v) return true;
+  if (want.metadata.ownerReferences && !isDeepStrictEqual(have.metadata.ownerReferences ?? [], want.metadata.ownerReferences)) return true;
+  return false;
+}
+
+/** What to write so that the cluster holds what this node wants (see the top of the file). */
+export function statusActions(i: StatusActionsInput): StatusActions {
+  const byName = new Map(i.cached.map((o) => [o.metadata.name, o]));
+  const wanted = new Set(i.desired.map((o) => o.metadata.name));
+  const put = i.desired.filter((want) => {
+    const have = byName.get(want.metadata.name);
+    return !have || differs(want, have);
+  });
+  const remove: string[] = [];
+  for (const o of i.cached) {
+    const st = statusOf(o);
+    const node = st.node ?? '';
+    if (node === i.self) {
+      if (!wanted.has(o.metadata.name)) remove.push(o.metadata.name);
+    } else if (st.ip !== undefined && i.announced.has(st.ip) && !i.live.has(node)) {
+      remove.push(o.metadata.name);
+    }
+  }
+  return { put, remove };
+}
+
 type Wish = { readonly op: 'put'; readonly obj: StatusObject; readonly fingerprint: string } | { readonly op: 'delete' };
 
 export interface L2StatusSyncOptions {
@@ -135,6 +190,11 @@ export class L2StatusSync {
 
   remove(name: string): void {
     this.#want(name, { op: 'delete' });
+  }
+
+  /** Whether a write of `name` is waiting, in flight or backing off. */
+  busy(name: string): boolean {
+    return this.#waiting.has(name) || this.#inflight.has(name) || this.#retry.has(name);
   }
 
   /** Forgets what the cluster holds: the next put or remove of each object is written. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../../../shared/k8s/clock.js';
 import { ApiError } from '../../../../shared/k8s/errors.js';
 import { silentLogger } from '../../../../shared/log.js';
-import { l2LabelValue, l2StatusName, l2StatusObject, L2StatusSync, nodeOwner } from '../../../../speaker/l2/status.js';
+import { l2LabelValue, l2StatusName, l2StatusObject, L2StatusSync, nodeOwner, statusActions } from '../../../../speaker/l2/status.js';
 import { RecordingWriter } from './responder-fakes.js';
 
 const obj = (node: string, interfaces: string[] = ['eth0']) =>
@@ -93,5 +93,55 @@ describe('speaker/l2/status', () => {
     await clock.advance(0);
     assert.equal(writer.calls.length, 5, 'a conflict is retried at once');
     await sync.close();
+  });
+
+  describe('statusActions', () => {
+    const o = (node: string, svc: string, ip: string, interfaces = ['eth0']) =>
+      l2StatusObject({ namespace: 'herald-system', node, serviceNamespace: 'default', serviceName: svc, ipText: ip, interfaces });
+    const names = (xs: { metadata: { name: string } }[]) => xs.map((x) => x.metadata.name).sort();
+    const LIVE = new Set(['n1', 'n2']);
+
+    it('writes what is missing or different, and nothing that already agrees', () => {
+      const a = o('n1', 'a', '192.0.2.200');
+      const b = o('n1', 'b', '192.0.2.201');
+      const c = o('n1', 'c', '192.0.2.202');
+      const r = statusActions({
+        desired: [a, b, c],
+        cached: [structuredClone(a), { ...structuredClone(b), status: { ...b.status, interfaces: [{ name: 'eth1' }] } }],
+        self: 'n1',
+        live: LIVE,
+        announced: new Set(['192.0.2.200', '192.0.2.201', '192.0.2.202']),
+      });
+      assert.deepEqual(names(r.put), names([b, c]));
+      assert.deepEqual(r.remove, []);
+    });
+
+    it('a label someone removed, or a key order the API server chose, is judged by content', () => {
+      const a = o('n1', 'a', '192.0.2.200');
+      const reordered = structuredClone(a);
+      reordered.status = Object.fromEntries(Object.entries(a.status as object).reverse());
+      const unlabelled = structuredClone(a);
+      unlabelled.metadata.labels = {};
+      const args = { desired: [a], self: 'n1', live: LIVE, announced: new Set(['192.0.2.200']) };
+      assert.deepEqual(statusActions({ ...args, cached: [reordered] }).put, []);
+      assert.deepEqual(names(statusActions({ ...args, cached: [unlabelled] }).put), names([a]));
+    });
+
+    it('deletes its own objects it no longer wants (after a restart too), never a live peer\'s', () => {
+      const mineOld = o('n1', 'old', '192.0.2.210');
+      const peers = o('n2', 'p', '192.0.2.211');
+      const r = statusActions({ desired: [], cached: [mineOld, peers], self: 'n1', live: LIVE, announced: new Set() });
+      assert.deepEqual(r.remove, [mineOld.metadata.name]);
+    });
+
+    it('deletes the object of a peer that is not live for an IP this node now announces, only that', () => {
+      const dead = o('n3', 'a', '192.0.2.200');
+      const deadElsewhere = o('n3', 'z', '192.0.2.220');
+      const livePeer = o('n2', 'a', '192.0.2.200');
+      const mine = o('n1', 'a', '192.0.2.200');
+      const r = statusActions({ desired: [mine], cached: [dead, deadElsewhere, livePeer, mine], self: 'n1', live: LIVE, announced: new Set(['192.0.2.200']) });
+      assert.deepEqual(r.remove, [dead.metadata.name], 'not a live peer\'s (it has its own view), not an IP this node does not hold');
+      assert.deepEqual(r.put, []);
+    });
   });
 });

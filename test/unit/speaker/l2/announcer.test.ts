@@ -11,7 +11,7 @@ import type { Announcer } from '../../../../speaker/announcer.js';
 import { electL2 } from '../../../../speaker/election.js';
 import { L2Announcer, l2AnnouncerFactory, type MembershipLike } from '../../../../speaker/l2/announcer.js';
 import { DEFAULT_L2_SETTINGS } from '../../../../speaker/l2/options.js';
-import { l2StatusName } from '../../../../speaker/l2/status.js';
+import { l2StatusName, l2StatusObject } from '../../../../speaker/l2/status.js';
 import type { MembershipEvent } from '../../../../speaker/membership/core.js';
 import type { ChangeListener, MembershipConfig } from '../../../../speaker/membership/member.js';
 import type { MemberPeer } from '../../../../speaker/membership/peers.js';
@@ -119,22 +119,20 @@ interface Harness {
   metrics: Metrics;
   logs: string[];
   secrets: FakeInformer<K8sObject>;
-  leftovers: K8sObject[];
   /** The frames sent (described) since the last call. */
   sent(): string[];
   /** Does the responder answer ARP (or NS) for `ip` on eth0 right now? */
   answers(ip: string): boolean;
 }
 
-async function harness(o: { secret?: boolean } = {}): Promise<Harness> {
+async function harness(o: { secret?: boolean; writer?: RecordingWriter } = {}): Promise<Harness> {
   const clock = new FakeClock(0);
   const io = new FakeIO();
-  const writer = new RecordingWriter();
+  const writer = o.writer ?? new RecordingWriter();
   const events: string[] = [];
   const logs: string[] = [];
   const metrics = createMetrics({ defaultMetrics: false });
   const secrets = new FakeInformer<K8sObject>(o.secret === false ? [] : [KEY_SECRET]);
-  const leftovers: K8sObject[] = [];
   const services = new FakeInformer<K8sObject>(SNAP.services.map((s) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: s.name, namespace: s.namespace, uid: `uid-${s.name}` } })));
   const stream = new Writable({
     write(chunk, _e, cb) {
@@ -152,7 +150,7 @@ async function harness(o: { secret?: boolean } = {}): Promise<Harness> {
     status: writer,
     events: { event: (obj: K8sObject, type: string, reason: string, message: string) => events.push(`${obj.metadata?.namespace}/${obj.metadata?.name} ${type} ${reason}: ${message}`) },
     metrics,
-    client: { rest: { request: async () => ({ items: leftovers }) } } as unknown as SpeakerDeps['client'],
+    client: {} as SpeakerDeps['client'],
   } as SpeakerDeps;
   let m: FakeMembership | undefined;
   const announcer: Announcer = await l2AnnouncerFactory({
@@ -160,6 +158,7 @@ async function harness(o: { secret?: boolean } = {}): Promise<Harness> {
     io: async () => io,
     readInterfaces: async () => ({ infos: [iface(1, 'lo', { loopback: true, mac: undefined, linkType: 772 }), ETH0], addressed: new Set(['eth0']) }),
     createMembership: (c) => (m = new FakeMembership(c)),
+    statusInformer: writer.informer(),
   })(deps);
   const a = announcer as L2Announcer;
   let seen = 0;
@@ -176,7 +175,6 @@ async function harness(o: { secret?: boolean } = {}): Promise<Harness> {
     metrics,
     logs,
     secrets,
-    leftovers,
     sent: () => {
       const all = io.allSent();
       const out = all.slice(seen).map(describeFrame);
@@ -247,6 +245,14 @@ describe('speaker/l2/announcer', () => {
 
   it('fails over: a peer down → its IPs answered and announced in the same callback, timed in the histogram', async () => {
     const h = await harness();
+    // n2's status objects for what it announces, as n2 wrote them.
+    h.writer.external((store) => {
+      for (const ip of winners(NODES).get('n2') ?? []) {
+        const svc = serviceOf(ip);
+        const obj = l2StatusObject({ namespace: NS, node: 'n2', serviceNamespace: svc.namespace, serviceName: svc.name, ipText: ip, interfaces: ['eth0'] });
+        store.set(obj.metadata.name, obj);
+      }
+    });
     h.a.update(SNAP);
     h.membership().emit(NODES, [{ type: 'ready' }]);
     await h.clock.advance(10_000);
@@ -265,7 +271,7 @@ describe('speaker/l2/announcer', () => {
     assert.match(text, /herald_layer2_failover_seconds_count 1/);
     assert.match(text, /herald_layer2_conflicts_total 0|^(?![\s\S]*herald_layer2_conflicts_total\{)/);
     // The dead peer's status objects for those IPs are removed; ours are written.
-    await h.clock.advance(0);
+    await h.clock.advance(100);
     for (const ip of inherited) {
       const svc = serviceOf(ip);
       assert.ok(h.writer.calls.includes(`delete ${l2StatusName(svc.namespace, svc.name, ip, 'n2')}`), `n2's object for ${ip} deleted`);
@@ -378,17 +384,39 @@ describe('speaker/l2/announcer', () => {
   });
 
   it('deletes its own leftovers from before a restart, and nothing it still announces', async () => {
-    const h = await harness();
+    const writer = new RecordingWriter();
     const mine = winners(NODES).get('n1') ?? [];
-    const keep = l2StatusName('default', serviceOf(mine[0] as string).name, mine[0] as string, 'n1');
-    const stale = l2StatusName('default', 'gone', '192.0.2.249', 'n1');
-    h.leftovers.push({ metadata: { name: keep } }, { metadata: { name: stale } });
+    const keep = l2StatusObject({ namespace: NS, node: 'n1', serviceNamespace: 'default', serviceName: serviceOf(mine[0] as string).name, ipText: mine[0] as string, interfaces: ['eth0'], owner: { apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'uid-n1' } });
+    const stale = l2StatusObject({ namespace: NS, node: 'n1', serviceNamespace: 'default', serviceName: 'gone', ipText: '192.0.2.249', interfaces: ['eth0'] });
+    writer.external((store) => {
+      store.set(keep.metadata.name, keep);
+      store.set(stale.metadata.name, stale);
+    });
+    const h = await harness({ writer });
+    h.a.update(SNAP);
+    await h.clock.advance(1000);
+    assert.ok(!h.writer.calls.includes(`delete ${stale.metadata.name}`), 'nothing before the first election');
+    h.membership().emit(NODES, [{ type: 'ready' }]);
+    await h.clock.advance(100);
+    assert.ok(h.writer.calls.includes(`delete ${stale.metadata.name}`));
+    assert.ok(!h.writer.calls.includes(`delete ${keep.metadata.name}`));
+    assert.ok(!h.writer.calls.some((c) => c.startsWith(`apply ${keep.metadata.name} `)), 'an object that already agrees is not rewritten');
+    await h.a.stop();
+  });
+
+  it('writes its object again when someone else deletes it (it was wrongly thought dead)', async () => {
+    const h = await harness();
     h.a.update(SNAP);
     h.membership().emit(NODES, [{ type: 'ready' }]);
-    await h.clock.advance(0);
-    await h.clock.advance(0);
-    assert.ok(h.writer.calls.includes(`delete ${stale}`));
-    assert.ok(!h.writer.calls.includes(`delete ${keep}`));
+    await h.clock.advance(100);
+    const [name] = [...h.writer.store.keys()];
+    assert.ok(name);
+    const applies = () => h.writer.calls.filter((c) => c.startsWith(`apply ${name} `)).length;
+    assert.equal(applies(), 1);
+    h.writer.external((store) => store.delete(name));
+    await h.clock.advance(100);
+    assert.equal(applies(), 2);
+    assert.ok(h.writer.store.has(name));
     await h.a.stop();
   });
 
@@ -396,7 +424,7 @@ describe('speaker/l2/announcer', () => {
     const h = await harness();
     h.a.update(SNAP);
     h.membership().emit(NODES, [{ type: 'ready' }]);
-    await h.clock.advance(0);
+    await h.clock.advance(100);
     const applies = h.writer.calls.filter((c) => c.startsWith('apply '));
     assert.equal(applies.length, [...electL2(SNAP, new Set(NODES)).values()].filter((e) => e.winner === 'n1').reduce((n, e) => n + e.services.length, 0));
     for (const c of applies) assert.match(c, /"node":"n1".*"interfaces":\[\{"name":"eth0"\}\]/);

@@ -7,7 +7,9 @@ import { silentLogger } from '../../../../shared/log.js';
 import { decodeArpFrame, encodeArpFrame } from '../../../../speaker/l2/arp.js';
 import { BROADCAST_MAC, ZERO_MAC } from '../../../../speaker/l2/ethernet.js';
 import { ALL_NODES, decodeNdpFrame, encodeNdpFrame, multicastMAC, solicitedNodeAddress } from '../../../../speaker/l2/ndp.js';
+import type { Informer } from '../../../../shared/k8s/informer.js';
 import type { ResourceType } from '../../../../shared/k8s/resources.js';
+import { L2_STATUSES } from '../../../../speaker/l2/status.js';
 import type { StatusObject, StatusWriter } from '../../../../shared/k8s/writers.js';
 import type { FrameSink, ResponderInterface, ResponderIO, ResponderMetrics } from '../../../../speaker/l2/responder.js';
 
@@ -169,14 +171,22 @@ export function describeFrame(f: Uint8Array): string {
   return 'other';
 }
 
-/** A StatusWriter that records calls, can fail on demand, and resolves when told. */
+/**
+ * A StatusWriter that records calls and keeps what it wrote, seen through an informer-like
+ * view (list/get/subscribe) as the announcer's status informer would see the cluster.
+ */
 export class RecordingWriter implements StatusWriter {
   readonly calls: string[] = [];
+  readonly store = new Map<string, StatusObject>();
   failNext: Error[] = [];
+  readonly #subscribers = new Set<() => void>();
+
   async apply<T extends StatusObject>(_r: ResourceType, obj: T): Promise<T> {
     this.calls.push(`apply ${obj.metadata.name} ${JSON.stringify((obj.status as { node?: string; interfaces?: unknown }) ?? {})}`);
     const e = this.failNext.shift();
     if (e) throw e;
+    this.store.set(obj.metadata.name, structuredClone(obj));
+    this.#notify();
     return obj;
   }
   async patchStatus<T extends StatusObject>(): Promise<T> {
@@ -186,6 +196,33 @@ export class RecordingWriter implements StatusWriter {
     this.calls.push(`delete ${name}`);
     const e = this.failNext.shift();
     if (e) throw e;
+    this.store.delete(name);
+    this.#notify();
+  }
+  /** Someone else's change (another node, a person). */
+  external(change: (store: Map<string, StatusObject>) => void): void {
+    change(this.store);
+    this.#notify();
+  }
+  #notify(): void {
+    for (const s of this.#subscribers) s();
+  }
+  /** The informer view. */
+  informer(): Informer<StatusObject> {
+    const list = (): StatusObject[] => [...this.store.values()];
+    return {
+      resource: L2_STATUSES,
+      synced: Promise.resolve(),
+      hasSynced: () => true,
+      start: () => {},
+      stop: async () => {},
+      get: (name: string) => this.store.get(name),
+      list,
+      subscribe: (handler: () => void) => {
+        this.#subscribers.add(handler);
+        return () => this.#subscribers.delete(handler);
+      },
+      stats: () => ({ watching: true, lists: 1, watches: 1, errors: 0, restarts: 0 }),
+    } as unknown as Informer<StatusObject>;
   }
 }
-
