@@ -1,8 +1,11 @@
 // Connecting to the cluster: which kubeconfig to use (DESIGN.md, "Command line":
 // --kubeconfig, else $KUBECONFIG, else the in-cluster service account), and the clients
 // built from it.
-import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { createRestClient, type RestClient, type RestClientOptions } from './rest.js';
+import type { Clock } from './clock.js';
+import { KubeConfig, type KubeConfigView } from './kubeconfig.js';
+import { createRestClient, type RestClient } from './rest.js';
+import { createTransport, type TransportOptions } from './transport.js';
+import { Watch } from './watch.js';
 
 export interface KubeConfigSource {
   /** From --kubeconfig. */
@@ -30,38 +33,44 @@ export function loadKubeConfig(src: KubeConfigSource): { kc: KubeConfig; origin:
     for (const f of rest) {
       const more = new KubeConfig();
       more.loadFromFile(f);
-      kc.mergeConfig(more, true);
+      kc.merge(more);
     }
     return { kc, origin: { kind: 'env', path: fromEnv } };
   }
   if (!env.KUBERNETES_SERVICE_HOST) {
     throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, or run in a pod (KUBERNETES_SERVICE_HOST is unset)');
   }
-  kc.loadFromCluster();
+  kc.loadFromCluster(env);
   return { kc, origin: { kind: 'in-cluster' } };
 }
 
 /** Everything the adapters need to reach the API server. */
 export interface KubeClient {
-  readonly kc: KubeConfig;
+  readonly kc: KubeConfigView;
   readonly rest: RestClient;
-  /** client-node's watch, which informers stream through. */
+  /** Watch streams, over the same connections as `rest`. */
   readonly watch: Watch;
   close(): void;
 }
 
-export function createKubeClient(kc: KubeConfig, o: RestClientOptions = {}): KubeClient {
-  allowPlainHttp(kc);
-  const rest = createRestClient(kc, o);
-  return { kc, rest, watch: new Watch(kc), close: () => rest.close() };
+export interface KubeClientOptions {
+  timeoutMs?: number;
+  userAgent?: string;
+  clock?: Clock;
+  /** For tests: file reads and exec plugins. */
+  credentials?: TransportOptions['credentials'];
 }
 
 /**
- * client-node refuses an http:// server unless the kubeconfig also says
- * insecure-skip-tls-verify, though there is no TLS to skip; kubectl has no such rule.
- * The embedded API server and the lab serve plain HTTP on loopback, so mark such
- * clusters as client-node wants. https:// clusters are left exactly as configured.
+ * A client for the kubeconfig's current context. http:// servers (the embedded API
+ * server can serve plain HTTP on loopback) are spoken to without TLS, as kubectl does.
  */
-function allowPlainHttp(kc: KubeConfig): void {
-  kc.clusters = kc.clusters.map((c) => (c.server.startsWith('http:') && !c.skipTLSVerify ? { ...c, skipTLSVerify: true } : c));
+export function createKubeClient(kc: KubeConfigView, o: KubeClientOptions = {}): KubeClient {
+  const transport = createTransport(kc, {
+    ...(o.userAgent ? { userAgent: o.userAgent } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+  });
+  const rest = createRestClient(transport, o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {});
+  return { kc, rest, watch: new Watch(transport), close: () => transport.close() };
 }

@@ -62,8 +62,8 @@ export function codeForStatus(status: number, reason?: string): ApiErrorCode {
 }
 
 /**
- * Turns whatever a request threw (our ApiError, client-node's ApiException with `code`,
- * its Watch errors with `statusCode`, a socket error with `code: 'ECONNREFUSED'`) into
+ * Turns whatever a request threw (our ApiError, an error carrying an HTTP status in `code`
+ * or `statusCode` (a watch's ERROR event), a socket error with `code: 'ECONNREFUSED'`) into
  * an ApiError.
  */
 export function toApiError(err: unknown): ApiError {

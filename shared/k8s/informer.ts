@@ -1,12 +1,15 @@
-// A list-and-watch cache of one resource, over client-node's ListWatch (its ObjectCache
-// and relist logic), with what ListWatch leaves to the caller:
-// - ListWatch stops for good on any error other than 410 (a failed list, a refused or
-//   broken watch, a lost connection) and only emits 'error'. This informer restarts it
-//   after an exponential backoff; a restart resumes the watch from the last
-//   resourceVersion, or relists if there is none.
-// - 410 Gone (history compacted past our resourceVersion) makes ListWatch relist; the
-//   relist diffs against the cache, so handlers see the deletes they missed.
-// - ListWatch's watches never time out, so a half-open connection would leave the cache
+// A list-and-watch cache of one resource (client-go's Reflector and Informer, in small):
+// - It lists, then watches from the list's resourceVersion; a watch the server ends
+//   (its timeoutSeconds ran out) or the connection drops is resumed from the last
+//   resourceVersion seen, without a relist.
+// - 410 Gone (history compacted past our resourceVersion, as the watch's HTTP status or
+//   an ERROR event in it) makes it relist; the relist is diffed against the cache, so
+//   handlers see the deletes they missed.
+// - Any other failure (a failed list, a refused or broken watch, an ERROR event) restarts
+//   it after an exponential backoff, from the last resourceVersion, or with a relist if
+//   there is none. So does a watch that ends within a second of opening, so a server that
+//   closes watches at once is not hammered.
+// - Watches never time out on their own, so a half-open connection would leave the cache
 //   silently stale. Each watch asks the server to end it after 5–10 minutes (client-go's
 //   spread) and is aborted here if it outlives that by 30 s.
 // - Bookmarks are requested, so a resumed watch rarely needs a relist.
@@ -17,12 +20,12 @@
 //
 // Handlers subscribe to one callback per informer; several informers can feed the same
 // callback, and each event names its resource, so a reconciler has a single entry point.
-import { ListWatch, type KubernetesListObject, type KubernetesObject, type Watch } from '@kubernetes/client-node';
 import type { ObjectMeta } from '../api/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import type { KubeClient } from './client.js';
 import { toApiError } from './errors.js';
+import { ObjectCache, type CacheChange } from './object-cache.js';
 import { apiVersionOf, collectionPath, keyOf, type ResourceType } from './resources.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './retry.js';
 
@@ -101,12 +104,13 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
 
   const stats = { lists: 0, watches: 0, errors: 0, restarts: 0 };
   const handlers = new Set<InformerHandler<T>>();
-  const delivered = new Map<string, T>();
+  const cache = new ObjectCache<T>();
   const activeWatches = new Set<AbortController>();
+  /** Where the next watch starts; '' means list first. */
+  let resourceVersion = '';
   let started = false;
   let stopped = false;
   let synced = false;
-  let justListed = false;
   let restartTimer: TimerHandle | undefined;
   let resyncTimer: TimerHandle | undefined;
   let resolveSynced!: () => void;
@@ -122,110 +126,126 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
       }
     }
   };
+  const deliverChange = (c: CacheChange<T> | undefined): void => {
+    if (c) deliver({ ...c, resource: res });
+  };
 
-  const listFn = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+  const list = async (): Promise<void> => {
     stats.lists++;
-    const list = await client.rest.request<{ metadata?: { resourceVersion?: string }; items?: K8sObject[] }>('GET', path, {
+    const got = await client.rest.request<{ metadata?: { resourceVersion?: string }; items?: T[] }>('GET', path, {
       query: { labelSelector: o.labelSelector, fieldSelector },
     });
-    for (const item of list.items ?? []) {
+    if (stopped) return;
+    const items = got.items ?? [];
+    for (const item of items) {
       item.kind ??= res.kind;
       item.apiVersion ??= apiVersion;
     }
+    for (const c of cache.replace(items)) deliverChange(c);
+    resourceVersion = got.metadata?.resourceVersion ?? '';
     backoff.reset();
-    justListed = true;
-    log.debug({ count: list.items?.length ?? 0, resourceVersion: list.metadata?.resourceVersion }, 'listed');
-    return { ...list, items: list.items ?? [] } as KubernetesListObject<KubernetesObject>;
+    log.debug({ count: items.length, resourceVersion }, 'listed');
+    if (!synced) {
+      synced = true;
+      log.debug('synced');
+      resolveSynced();
+    }
   };
 
-  // ListWatch calls watch() right after it has applied a list, so the first call after a
-  // list is the moment the cache holds it.
-  const watch: Pick<Watch, 'watch'> = {
-    watch: async (wpath, query, callback, done) => {
-      if (justListed) {
-        justListed = false;
-        if (!synced) {
-          synced = true;
-          log.debug('synced');
-          resolveSynced();
+  const watch = async (): Promise<void> => {
+    stats.watches++;
+    const timeout = Math.round(tMin + (tMax - tMin) * rand());
+    const openedAt = clock.now();
+    // done may run before watch() returns (a refused watch), hence the holder.
+    const w: { ctl?: AbortController; guard?: TimerHandle; guardFired?: boolean; failure?: unknown } = {};
+    const onEvent = (type: string, obj: unknown): void => {
+      // Lines already read when stop() aborted the stream may still arrive.
+      if (stopped || w.failure) return;
+      const t = obj as T;
+      switch (type) {
+        case 'ADDED':
+        case 'MODIFIED':
+          deliverChange(cache.upsert(t));
+          break;
+        case 'DELETED':
+          deliverChange(cache.remove(t));
+          break;
+        case 'BOOKMARK':
+          break;
+        case 'ERROR': {
+          // A metav1.Status; the server ends the stream after it.
+          const st = obj as { code?: number; reason?: string; message?: string };
+          if (st.code === 410) resourceVersion = '';
+          else w.failure = Object.assign(new Error(st.message ?? 'watch ERROR event'), { statusCode: st.code, body: st });
+          return;
         }
+        default:
+          return;
       }
-      stats.watches++;
-      const timeout = Math.round(tMin + (tMax - tMin) * rand());
-      // done may run before watch() returns (a refused watch), hence the holder.
-      const w: { ctl?: AbortController; guard?: TimerHandle } = {};
-      const wrappedDone = (err: unknown): void => {
-        w.guard?.cancel();
-        if (w.ctl) activeWatches.delete(w.ctl);
-        done(err);
-      };
-      const wrappedCallback = (phase: string, apiObj: unknown, watchObj?: unknown): void => {
-        // Lines already read when stop() aborted the stream may still arrive.
-        if (stopped) return;
-        backoff.reset();
-        callback(phase, apiObj, watchObj);
-      };
-      const ctl = await client.watch.watch(
-        wpath,
-        { ...query, allowWatchBookmarks: true, timeoutSeconds: timeout },
-        wrappedCallback,
-        wrappedDone,
-      );
-      w.ctl = ctl;
-      if (!ctl.signal.aborted) {
-        activeWatches.add(ctl);
-        w.guard = clock.setTimeout(() => {
-          log.warn({ timeoutSeconds: timeout }, 'watch outlived its timeout; aborting it');
-          ctl.abort();
-        }, (timeout + 30) * 1000);
+      backoff.reset();
+      resourceVersion = t.metadata?.resourceVersion || resourceVersion;
+    };
+    const onDone = (err: unknown): void => {
+      w.guard?.cancel();
+      if (w.ctl) activeWatches.delete(w.ctl);
+      if (stopped) return;
+      if (w.guardFired) return restart(0);
+      const failure = err ?? w.failure;
+      if (failure) {
+        if (toApiError(failure).code !== 'Gone') return onError(failure);
+        resourceVersion = '';
+        return restart(0);
       }
-      if (stopped) ctl.abort();
-      return ctl;
-    },
+      // Ended by the server: resume at once, unless it ends watches as soon as they open.
+      restart(clock.now() - openedAt >= 1_000 ? 0 : backoff.next());
+    };
+    const ctl = await client.watch.watch(
+      path,
+      { resourceVersion, labelSelector: o.labelSelector, fieldSelector, allowWatchBookmarks: true, timeoutSeconds: timeout },
+      onEvent,
+      onDone,
+    );
+    w.ctl = ctl;
+    if (!ctl.signal.aborted) {
+      activeWatches.add(ctl);
+      w.guard = clock.setTimeout(() => {
+        log.warn({ timeoutSeconds: timeout }, 'watch outlived its timeout; aborting it');
+        w.guardFired = true;
+        ctl.abort();
+      }, (timeout + 30) * 1000);
+    }
+    if (stopped) ctl.abort();
   };
 
-  const lw = new ListWatch<KubernetesObject>(path, watch as Watch, listFn, false, o.labelSelector, fieldSelector);
+  const run = async (): Promise<void> => {
+    if (stopped) return;
+    if (!resourceVersion) await list();
+    if (!stopped) await watch();
+  };
 
-  lw.on('add', (obj) => {
-    const t = obj as T;
-    const key = keyOf(t.metadata ?? {});
-    delivered.set(key, t);
-    deliver({ type: 'add', resource: res, key, obj: t });
-  });
-  lw.on('update', (obj) => {
-    const t = obj as T;
-    const key = keyOf(t.metadata ?? {});
-    const old = delivered.get(key);
-    delivered.set(key, t);
-    deliver({ type: 'update', resource: res, key, obj: t, ...(old ? { old } : {}) });
-  });
-  lw.on('delete', (obj) => {
-    const t = obj as T;
-    const key = keyOf(t.metadata ?? {});
-    delivered.delete(key);
-    deliver({ type: 'delete', resource: res, key, obj: t });
-  });
+  const restart = (delayMs: number): void => {
+    restartTimer?.cancel();
+    restartTimer = clock.setTimeout(() => {
+      restartTimer = undefined;
+      if (stopped) return;
+      stats.restarts++;
+      run().catch(onError);
+    }, delayMs);
+  };
+
   const onError = (err: unknown): void => {
     if (stopped) return;
     stats.errors++;
     const e = toApiError(err);
     const delay = backoff.next();
     log.warn({ err: e, code: e.code, status: e.status, retryInMs: delay }, 'list/watch failed; restarting');
-    restartTimer?.cancel();
-    restartTimer = clock.setTimeout(() => {
-      restartTimer = undefined;
-      if (stopped) return;
-      stats.restarts++;
-      // start() resumes from the last resourceVersion, or relists when there is none.
-      lw.start().catch(onError);
-    }, delay);
+    restart(delay);
   };
-  lw.on('error', onError);
 
   const scheduleResync = (): void => {
     if (!o.resyncMs || stopped) return;
     resyncTimer = clock.setTimeout(() => {
-      if (synced) for (const obj of lw.list()) deliver({ type: 'resync', resource: res, key: keyOf(obj.metadata ?? {}), obj: obj as T });
+      if (synced) for (const obj of cache.list()) deliver({ type: 'resync', resource: res, key: keyOfObject(obj), obj });
       scheduleResync();
     }, o.resyncMs);
   };
@@ -238,24 +258,23 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
       if (started) return;
       started = true;
       log.debug({ labelSelector: o.labelSelector, fieldSelector }, 'starting informer');
-      lw.start().catch(onError);
+      run().catch(onError);
       scheduleResync();
     },
     stop: async () => {
       stopped = true;
       restartTimer?.cancel();
       resyncTimer?.cancel();
-      await lw.stop();
       for (const c of activeWatches) c.abort();
       activeWatches.clear();
     },
-    get: (name, namespace) => lw.get(name, res.namespaced ? namespace : undefined) as T | undefined,
-    list: (namespace) => lw.list(namespace) as readonly T[],
+    get: (name, namespace) => cache.get(name, res.namespaced ? namespace : undefined),
+    list: (namespace) => cache.list(namespace),
     subscribe: (handler, opts) => {
       if (opts?.replay) {
-        for (const obj of lw.list()) {
+        for (const obj of cache.list()) {
           try {
-            handler({ type: 'add', resource: res, key: keyOf(obj.metadata ?? {}), obj: obj as T });
+            handler({ type: 'add', resource: res, key: keyOfObject(obj), obj });
           } catch (err) {
             log.error({ err }, 'informer handler threw during replay');
           }
@@ -267,3 +286,5 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
     stats: () => ({ watching: activeWatches.size > 0, ...stats }),
   };
 }
+
+const keyOfObject = (o: K8sObject): string => keyOf(o.metadata ?? {});

@@ -1,15 +1,13 @@
-// A small JSON client for the Kubernetes REST API, authenticated by client-node's
-// KubeConfig (tokens, client certificates, exec plugins, in-cluster service accounts).
+// A small JSON client for the Kubernetes REST API, over the shared transport (keep-alive
+// connections, the kubeconfig's credentials).
 //
-// Why not client-node's generated API classes for lists and writes: they deserialize into
-// model classes (timestamps become Date, fields the 1.4.0 models do not know are
-// dropped), while watch events arrive as plain JSON. An informer that mixed the two would
-// hand reconcilers objects of two shapes. Everything herald reads and writes is plain JSON
-// here, the shape shared/api/types.ts describes.
+// Everything herald reads and writes is plain JSON, the shape shared/api/types.ts
+// describes, as watch events arrive; generated model classes (client-node's turn
+// timestamps into Date and drop fields their version does not know) would hand
+// reconcilers objects of two shapes.
 import http from 'node:http';
-import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, codeForStatus, type StatusBody } from './errors.js';
+import { queryString, type Transport } from './transport.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -34,56 +32,34 @@ export interface RestClient {
 
 export interface RestClientOptions {
   timeoutMs?: number;
-  userAgent?: string;
 }
 
-export function createRestClient(kc: KubeConfig, o: RestClientOptions = {}): RestClient {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const base = new URL(cluster.server);
-  const isHttps = base.protocol === 'https:';
+export function createRestClient(transport: Transport, o: RestClientOptions = {}): RestClient {
   const timeoutMs = o.timeoutMs ?? 30_000;
-  let agent: http.Agent | undefined;
 
   const request = async <T>(method: string, path: string, ro: RequestOptions = {}): Promise<T> => {
-    const opts: https.RequestOptions = { headers: {} };
-    // Per request: exec plugins and projected service-account tokens rotate.
-    await kc.applyToHTTPSOptions(opts);
-    if (!cluster.proxyUrl) {
-      // client-node builds a fresh agent per call, which would open a connection per request.
-      agent ??= isHttps
-        ? new https.Agent({
-            keepAlive: true,
-            ca: opts.ca,
-            cert: opts.cert,
-            key: opts.key,
-            ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-            ...(opts.servername ? { servername: opts.servername } : {}),
-          })
-        : new http.Agent({ keepAlive: true });
-      opts.agent = agent;
-    }
-    const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
-    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const body = ro.body === undefined ? undefined : Buffer.from(JSON.stringify(ro.body));
-    const headers: http.OutgoingHttpHeaders = {
-      ...(opts.headers as http.OutgoingHttpHeaders),
-      accept: 'application/json',
-      'user-agent': o.userAgent ?? 'herald',
-    };
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
     if (body) {
       headers['content-type'] = ro.contentType ?? 'application/json';
       headers['content-length'] = body.length;
     }
+    const what = `${method} ${path}`;
+    let req: http.ClientRequest;
+    try {
+      req = await transport.request(method, path + queryString(ro.query), headers);
+    } catch (err) {
+      // Credentials that could not be had (a failing exec plugin, an unreadable token file).
+      throw new ApiError('Unauthorized', 0, `${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     return new Promise<T>((resolve, reject) => {
-      const mod = isHttps ? https : http;
-      const req = mod.request(url, { ...opts, method, headers }, (res) => {
+      req.on('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => reject(new ApiError('Network', 0, `${method} ${path}: ${err.message}`)));
+        res.on('error', (err) => reject(new ApiError('Network', 0, `${what}: ${err.message}`)));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
+          const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8');
           let parsed: unknown;
           try {
             parsed = text ? JSON.parse(text) : undefined;
@@ -91,28 +67,29 @@ export function createRestClient(kc: KubeConfig, o: RestClientOptions = {}): Res
             parsed = undefined;
           }
           if (status >= 200 && status < 300) return resolve(parsed as T);
-          const sb = (parsed && typeof parsed === 'object' ? parsed : undefined) as StatusBody | undefined;
-          const ra = Number(res.headers['retry-after'] ?? sb?.details?.retryAfterSeconds);
-          reject(
-            new ApiError(
-              codeForStatus(status, sb?.reason),
-              status,
-              `${method} ${path}: ${status} ${sb?.message ?? (text.slice(0, 200) || http.STATUS_CODES[status] || '')}`,
-              sb,
-              Number.isFinite(ra) && ra > 0 ? ra : undefined,
-            ),
-          );
+          if (status === 401) transport.unauthorized();
+          reject(errorFor(what, status, res.headers['retry-after'], parsed, text));
         });
       });
-      req.setTimeout(ro.timeoutMs ?? timeoutMs, () => req.destroy(new ApiError('Timeout', 0, `${method} ${path}: no answer in ${ro.timeoutMs ?? timeoutMs} ms`)));
-      req.on('error', (err) => reject(err instanceof ApiError ? err : new ApiError('Network', 0, `${method} ${path}: ${err.message}`)));
+      const limit = ro.timeoutMs ?? timeoutMs;
+      req.setTimeout(limit, () => req.destroy(new ApiError('Timeout', 0, `${what}: no answer in ${limit} ms`)));
+      req.on('error', (err) => reject(err instanceof ApiError ? err : new ApiError('Network', 0, `${what}: ${err.message}`)));
       req.end(body);
     });
   };
 
-  return {
-    server: cluster.server,
-    request,
-    close: () => agent?.destroy(),
-  };
+  return { server: transport.server, request, close: () => transport.close() };
+}
+
+/** An ApiError from a non-2xx answer, its metav1.Status body when there is one. */
+export function errorFor(what: string, status: number, retryAfter: string | string[] | undefined, parsed: unknown, text: string): ApiError {
+  const sb = (parsed && typeof parsed === 'object' ? parsed : undefined) as StatusBody | undefined;
+  const ra = Number(retryAfter ?? sb?.details?.retryAfterSeconds);
+  return new ApiError(
+    codeForStatus(status, sb?.reason),
+    status,
+    `${what}: ${status} ${sb?.message ?? (text.slice(0, 200) || http.STATUS_CODES[status] || '')}`,
+    sb,
+    Number.isFinite(ra) && ra > 0 ? ra : undefined,
+  );
 }

@@ -1,6 +1,6 @@
 // Shared set-up for the adapter's integration tests: an embedded API server in this
 // process, clients per identity, and a poll helper.
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../../../shared/k8s/kubeconfig.js';
 import { startApiServer } from '../../apiserver/server.js';
 import { createKubeClient, type KubeClient } from '../../../shared/k8s/client.js';
 import { isAlreadyExists } from '../../../shared/k8s/errors.js';

@@ -1,7 +1,7 @@
 // The informer against the embedded API server, including its failure modes: dropped
 // watches, 410 after compaction, failing lists and watches.
 import { strict as assert } from 'node:assert';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../../../shared/k8s/kubeconfig.js';
 import { createKubeClient, type KubeClient } from '../../../shared/k8s/client.js';
 import { FakeClock } from '../../../shared/k8s/clock.js';
 import { createInformer, type Informer, type InformerEvent, type K8sObject } from '../../../shared/k8s/informer.js';
