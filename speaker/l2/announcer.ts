@@ -62,6 +62,8 @@ export interface L2AnnouncerOptions {
 
 /** Status objects are reconciled at most this often while changes keep coming. */
 const STATUS_COALESCE_MS = 50;
+/** The shortest gap between two snapshot-driven elections. */
+const MIN_RECONCILE_GAP_MS = 50;
 
 const PROTOCOL = 'layer2';
 const KEY_WARN_EVERY_MS = 60_000;
@@ -155,6 +157,9 @@ export class L2Announcer implements Announcer {
   #elected = false;
   readonly #statusInformer: Informer<StatusObject>;
   #statusTimer: { cancel(): void } | undefined;
+  #reconcileTimer: { cancel(): void } | undefined;
+  #lastReconcileAt = Number.NEGATIVE_INFINITY;
+  #lastReconcileMs = 0;
   #unsubscribeStatus: (() => void) | undefined;
   #pollTimer: { cancel(): void } | undefined;
   #polling: Promise<void> | undefined;
@@ -195,7 +200,27 @@ export class L2Announcer implements Announcer {
     if (this.#stopping) return;
     this.#snapshot = snapshot;
     this.#ensureMembership();
-    this.#reconcile([]);
+    this.#throttledReconcile();
+  }
+
+  /**
+   * Snapshot changes are applied at once when none was applied lately, else after a gap
+   * of twice what the last election took (at least MIN_RECONCILE_GAP_MS): a burst of
+   * cluster changes (1,000 Services created) then costs at most a third of a core, and
+   * the membership heartbeats sharing this event loop, and the other processes of the
+   * node, keep their time. Membership changes (failover) never wait for this.
+   */
+  #throttledReconcile(): void {
+    if (this.#reconcileTimer) return;
+    const wait = this.#lastReconcileAt + Math.max(MIN_RECONCILE_GAP_MS, 2 * this.#lastReconcileMs) - performance.now();
+    if (wait <= 0) {
+      this.#reconcile([]);
+      return;
+    }
+    this.#reconcileTimer = this.#deps.clock.setTimeout(() => {
+      this.#reconcileTimer = undefined;
+      if (!this.#stopping) this.#reconcile([]);
+    }, wait);
   }
 
   async stop(): Promise<void> {
@@ -203,6 +228,7 @@ export class L2Announcer implements Announcer {
     this.#stopping = true;
     this.#pollTimer?.cancel();
     this.#statusTimer?.cancel();
+    this.#reconcileTimer?.cancel();
     this.#unsubscribeStatus?.();
     for (const t of this.#conflictRecheck.values()) t.cancel();
     this.#conflictRecheck.clear();
@@ -328,6 +354,16 @@ export class L2Announcer implements Announcer {
     const snapshot = this.#snapshot;
     const live = this.#membership?.live();
     if (!snapshot || !live) return 0;
+    const started = performance.now();
+    try {
+      return this.#apply(snapshot, live, events);
+    } finally {
+      this.#lastReconcileAt = performance.now();
+      this.#lastReconcileMs = this.#lastReconcileAt - started;
+    }
+  }
+
+  #apply(snapshot: SpeakerSnapshot, live: ReadonlySet<string>, events: readonly MembershipEvent[]): number {
     const elections = electL2(snapshot, live);
     const plan = planL2(elections, this.#deps.nodeName);
     const change = diffL2(this.#plan, plan);

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tryRun } from '../lab/exec.js';
+import { logFile } from '../lab/processes.js';
 import type { LabPlan } from '../lab/plan.js';
 import {
   acquireLab,
@@ -29,12 +30,14 @@ import {
   forgetNeighbour,
   listL2Statuses,
   nowMs,
+  paths,
   Prober,
   releaseLab,
   restartSpeaker,
   setLink,
   signalSpeaker,
   sleep,
+  speakerLogSize,
   speakerRecord,
   startEchoes,
   stopChildren,
@@ -154,7 +157,7 @@ async function benchHerald(): Promise<void> {
 
 // ---------------------------------------------------------------- speaker RSS
 
-let rss: { ips: number; perSpeakerMiB: number[]; settleS: number; answered: boolean } | undefined;
+let rss: { ips: number; baselineMiB: number[]; perSpeakerMiB: number[]; settleS: number; answered: boolean; flaps: number } | undefined;
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -167,10 +170,15 @@ async function benchRss(plan: LabPlan): Promise<void> {
   // 2001:db8:0:2::1000 onwards: inside the LAN, outside the default pool ranges.
   const last = (0x1000 + n - 1).toString(16);
   await applyL2Config([`2001:db8:0:2::1000-2001:db8:0:2::${last}`]);
+  await sleep(3000);
+  const baselineMiB = plan.nodes.map((x) => rssMiB(speakerRecord(x.name).pid));
+  const logFrom = plan.nodes.map((x) => speakerLogSize(x.name));
   const t0 = Date.now();
   const batch = 20;
+  const ips: string[] = [];
   for (let i = 0; i < n; i += batch) {
-    await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, j) => createService(`rss-${i + j}`, { families: ['IPv6'] })));
+    const got = await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, j) => createService(`rss-${i + j}`, { families: ['IPv6'] })));
+    ips.push(...got.flat());
   }
   await waitFor(
     `ServiceL2Status objects for the ${n} Services`,
@@ -180,9 +188,14 @@ async function benchRss(plan: LabPlan): Promise<void> {
   );
   const settleS = (Date.now() - t0) / 1000;
   await sleep(5000);
-  const answered = (await answeringNodes(plan, `2001:db8:0:2::${(0x1000 + n - 1).toString(16)}`, 1000)).length === 1;
-  rss = { ips: n, perSpeakerMiB: plan.nodes.map((x) => rssMiB(speakerRecord(x.name).pid)), settleS, answered };
-  say(`rss: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')} (all announced and reported ${settleS.toFixed(1)} s after the first create)`);
+  // A sample of the IPs: each answered by exactly one node.
+  const sample = [ips[0], ips[Math.floor(ips.length / 3)], ips[Math.floor((2 * ips.length) / 3)], ips.at(-1)].filter((x): x is string => !!x);
+  let answered = true;
+  for (const ip of sample) if ((await answeringNodes(plan, ip, 1000)).length !== 1) answered = false;
+  // Membership flaps while the Services were being created (peers thought down).
+  const flaps = plan.nodes.reduce((sum, x, i) => sum + (readFileSync(logFile(paths, `speaker-${x.name}`), 'utf8').slice(logFrom[i]).match(/membership: peer down/g)?.length ?? 0), 0);
+  rss = { ips: n, baselineMiB, perSpeakerMiB: plan.nodes.map((x) => rssMiB(speakerRecord(x.name).pid)), settleS, answered, flaps };
+  say(`rss: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')} (before: ${baselineMiB.map((m) => m.toFixed(1)).join(', ')}; all announced and reported ${settleS.toFixed(1)} s after the first create; ${flaps} peer-down events meanwhile)`);
 }
 
 // ---------------------------------------------------------------- keepalived
@@ -339,7 +352,11 @@ function report(): void {
     }
   }
   if (rss) {
-    console.log(`\nspeaker RSS with ${rss.ips} L2 service IPs (IPv6, NDP), per node: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}; max ${Math.max(...rss.perSpeakerMiB).toFixed(1)} MiB`);
+    console.log(
+      `\nspeaker RSS with ${rss.ips} L2 service IPs (IPv6, NDP), per node: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}` +
+        ` (before the Services: ${rss.baselineMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}); a sample of the IPs each answered by exactly one node: ${rss.answered};` +
+        ` membership peer-down events while they were created: ${rss.flaps}`,
+    );
   }
   if (values.json) writeFileSync(values.json, JSON.stringify({ rows, rss }, null, 2));
 }
