@@ -302,6 +302,25 @@ describe('speaker/l2/announcer', () => {
     await h.a.stop();
   });
 
+  it('applies a burst of snapshot changes after a short gap, the last one winning', async () => {
+    const h = await harness();
+    h.a.update(SNAP);
+    h.membership().emit(NODES, [{ type: 'ready' }]);
+    const ip = (winners(NODES).get('n1') ?? []).find((x) => x.includes('.')) as string;
+    assert.ok(h.answers(ip));
+    const without = { ...SNAP, services: SNAP.services.filter((s) => s.name !== serviceOf(ip).name) };
+    h.a.update(without);
+    h.a.update(SNAP);
+    h.a.update(without);
+    await h.clock.advance(200);
+    assert.ok(!h.answers(ip), 'the last snapshot (without the Service) is in force');
+    // A membership change is applied at once, whatever the gap.
+    h.a.update(SNAP);
+    h.membership().emit(NODES, [{ type: 'up', node: 'n2', reason: 'joined' }]);
+    assert.ok(h.answers(ip));
+    await h.a.stop();
+  });
+
   it('records nodeAssigned once per Service when this node starts announcing it', async () => {
     const h = await harness();
     h.a.update(SNAP);
