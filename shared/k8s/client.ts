@@ -5,7 +5,7 @@ import type { Clock } from './clock.js';
 import { KubeConfig, type KubeConfigView } from './kubeconfig.js';
 import { createRestClient, type RestClient } from './rest.js';
 import { createTransport, type TransportOptions } from './transport.js';
-import { Watch } from './watch.js';
+import { Watch, type Watcher } from './watch.js';
 
 export interface KubeConfigSource {
   /** From --kubeconfig. */
@@ -49,7 +49,7 @@ export interface KubeClient {
   readonly kc: KubeConfigView;
   readonly rest: RestClient;
   /** Watch streams, over the same connections as `rest`. */
-  readonly watch: Watch;
+  readonly watch: Watcher;
   close(): void;
 }
 

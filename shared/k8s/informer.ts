@@ -14,8 +14,13 @@
 //   spread) and is aborted here if it outlives that by 30 s.
 // - Bookmarks are requested, so a resumed watch rarely needs a relist.
 // - `synced` resolves once the first list has been delivered (client-go's HasSynced).
+// - Lists come in pages of 500 (client-go's reflector pages the same way), so a list of
+//   10,000 Services never sits in memory as one 6 MB response and its parse at once.
 // - List items get their kind and apiVersion back (the API server leaves them out of
 //   list items but not of watch events), so handlers see one shape.
+// - metadata.managedFields is dropped from cached objects: herald never reads it, and
+//   on a real API server it is often the larger part of an object (client-go users
+//   strip it with a transform for the same reason).
 // - Optional periodic resync re-delivers every cached object as a 'resync' event.
 //
 // Handlers subscribe to one callback per informer; several informers can feed the same
@@ -61,6 +66,8 @@ export interface InformerOptions {
   /** Re-deliver the whole cache this often; 0 (default) never. */
   resyncMs?: number;
   backoff?: BackoffOptions;
+  /** Items per list page; 0 lists in one response. Default 500. */
+  pageSize?: number;
   /** Range for the server-side watch timeout, seconds. Default [300, 600]. */
   watchTimeoutSeconds?: [number, number];
   clock?: Clock;
@@ -101,6 +108,7 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
   const fieldSelector = [o.fieldSelector, o.name ? `metadata.name=${o.name}` : undefined].filter(Boolean).join(',') || undefined;
   const path = collectionPath(res, o.namespace);
   const apiVersion = apiVersionOf(res);
+  const pageSize = o.pageSize ?? 500;
 
   const stats = { lists: 0, watches: 0, errors: 0, restarts: 0 };
   const handlers = new Set<InformerHandler<T>>();
@@ -132,17 +140,26 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
 
   const list = async (): Promise<void> => {
     stats.lists++;
-    const got = await client.rest.request<{ metadata?: { resourceVersion?: string }; items?: T[] }>('GET', path, {
-      query: { labelSelector: o.labelSelector, fieldSelector },
-    });
-    if (stopped) return;
-    const items = got.items ?? [];
-    for (const item of items) {
-      item.kind ??= res.kind;
-      item.apiVersion ??= apiVersion;
+    const items: T[] = [];
+    let listRV = '';
+    // Every page comes from the first one's snapshot; an expired continue token (410) fails
+    // the list, and the restart lists again from the start.
+    for (let cont: string | undefined; ; ) {
+      const page = await client.rest.request<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>('GET', path, {
+        query: { labelSelector: o.labelSelector, fieldSelector, limit: pageSize || undefined, continue: cont },
+      });
+      if (stopped) return;
+      for (const item of page.items ?? []) {
+        item.kind ??= res.kind;
+        item.apiVersion ??= apiVersion;
+        items.push(trim(item));
+      }
+      listRV = page.metadata?.resourceVersion ?? '';
+      cont = page.metadata?.continue || undefined;
+      if (!cont) break;
     }
     for (const c of cache.replace(items)) deliverChange(c);
-    resourceVersion = got.metadata?.resourceVersion ?? '';
+    resourceVersion = listRV;
     backoff.reset();
     log.debug({ count: items.length, resourceVersion }, 'listed');
     if (!synced) {
@@ -157,11 +174,11 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
     const timeout = Math.round(tMin + (tMax - tMin) * rand());
     const openedAt = clock.now();
     // done may run before watch() returns (a refused watch), hence the holder.
-    const w: { ctl?: AbortController; guard?: TimerHandle; guardFired?: boolean; failure?: unknown } = {};
+    const w: { ctl?: AbortController; guard?: TimerHandle; guardFired?: boolean; gone?: boolean; failure?: unknown } = {};
     const onEvent = (type: string, obj: unknown): void => {
       // Lines already read when stop() aborted the stream may still arrive.
-      if (stopped || w.failure) return;
-      const t = obj as T;
+      if (stopped || w.failure || w.gone) return;
+      const t = trim(obj as T);
       switch (type) {
         case 'ADDED':
         case 'MODIFIED':
@@ -175,7 +192,7 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
         case 'ERROR': {
           // A metav1.Status; the server ends the stream after it.
           const st = obj as { code?: number; reason?: string; message?: string };
-          if (st.code === 410) resourceVersion = '';
+          if (st.code === 410) w.gone = true;
           else w.failure = Object.assign(new Error(st.message ?? 'watch ERROR event'), { statusCode: st.code, body: st });
           return;
         }
@@ -191,11 +208,11 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
       if (stopped) return;
       if (w.guardFired) return restart(0);
       const failure = err ?? w.failure;
-      if (failure) {
-        if (toApiError(failure).code !== 'Gone') return onError(failure);
+      if (w.gone || (failure && toApiError(failure).code === 'Gone')) {
         resourceVersion = '';
         return restart(0);
       }
+      if (failure) return onError(failure);
       // Ended by the server: resume at once, unless it ends watches as soon as they open.
       restart(clock.now() - openedAt >= 1_000 ? 0 : backoff.next());
     };
@@ -288,3 +305,8 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
 }
 
 const keyOfObject = (o: K8sObject): string => keyOf(o.metadata ?? {});
+
+function trim<T extends K8sObject>(o: T): T {
+  if (o.metadata && 'managedFields' in o.metadata) delete (o.metadata as { managedFields?: unknown }).managedFields;
+  return o;
+}

@@ -15,7 +15,12 @@ import { queryString, type Transport } from './transport.js';
 /** One event: its type, its object (not checked: the resource's JSON), the event as sent. */
 export type WatchCallback<O = unknown> = (type: string, object: O, event: unknown) => void;
 
-export class Watch {
+/** Opens watches; `Watch` over HTTP, or a fake in tests. */
+export interface Watcher {
+  watch<O = unknown>(path: string, query: Query, callback: WatchCallback<O>, done: (err: unknown) => void): Promise<AbortController>;
+}
+
+export class Watch implements Watcher {
   constructor(private readonly transport: Transport) {}
 
   async watch<O = unknown>(path: string, query: Query, callback: WatchCallback<O>, done: (err: unknown) => void): Promise<AbortController> {
