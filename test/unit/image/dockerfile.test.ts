@@ -181,6 +181,14 @@ describe('image: Dockerfile', () => {
     assert.deepEqual(wd, ['/app']);
   });
 
+  it('caps V8\'s young generation through NODE_OPTIONS, which a pod\'s env can override', () => {
+    const env = runtime?.body.filter((i) => i.cmd === 'ENV').map((i) => i.args) ?? [];
+    const opts = env.map((e) => /^NODE_OPTIONS=(.*)$/.exec(e)?.[1]).find((x) => x !== undefined);
+    assert.match(opts ?? '', /^--max-semi-space-size=\d+$/);
+    const mb = Number(opts?.split('=')[1]);
+    assert.ok(mb >= 1 && mb < 16, `${mb} MB: smaller than V8's 16 MB default, or it changes nothing`);
+  });
+
   it('runs as a numeric non-root user (kubelet can verify runAsNonRoot)', () => {
     const users = runtime?.body.filter((i) => i.cmd === 'USER').map((i) => i.args) ?? [];
     assert.equal(users.length, 1);
