@@ -49,10 +49,6 @@ RUN npx tsc -p tsconfig.build.json \
 # addon (node_modules/herald-native links to speaker/native), no compilers, no sources.
 FROM node:20.20.2-bookworm-slim
 ENV NODE_ENV=production
-# A young generation of 4 MB semi-spaces instead of V8's 16 MB: the controller's peak RSS
-# over a cold start with 10,000 Services fell from ~175 MB to ~130 MB for ~0.2 s more CPU
-# (test/bench/controller.ts with HERALD_BENCH_NODE_FLAGS). A pod's env can override it.
-ENV NODE_OPTIONS=--max-semi-space-size=4
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules/ node_modules/
@@ -62,5 +58,9 @@ COPY --from=build /app/speaker/native/build/Release/herald_native.node speaker/n
 # The image's `node` user; the speaker's pod spec runs it as root with only NET_RAW and
 # NET_ADMIN (manifests/base/speaker.yaml).
 USER 1000:1000
-ENTRYPOINT ["node", "dist/shared/cli.js"]
+# --max-semi-space-size=4: a young generation of 4 MB semi-spaces instead of V8's 16 MB.
+# The controller's peak RSS over a cold start with 10,000 Services fell from ~175 MB to
+# ~130 MB for ~0.2 s more CPU (test/bench/controller.ts, HERALD_BENCH_NODE_FLAGS). On the
+# command line, not in NODE_OPTIONS, which the manifests set for the old-space cap.
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/shared/cli.js"]
 CMD ["--help"]
