@@ -15,7 +15,7 @@
 // keepalived runs with `nopreempt` (all BACKUP), so that a node coming back does not take
 // the VIP back between trials; that changes nothing in how fast a backup takes over.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -236,9 +236,17 @@ function processTree(pid: number): number[] {
   return out;
 }
 
-function killTree(k: Keepalived, signal: NodeJS.Signals): void {
+/**
+ * Signals keepalived's processes, the VRRP child first: its parent then reaps it (this
+ * machine's init does not reap orphans, and a zombie holding a pid file makes the next
+ * keepalived believe it is already running). The child is the one sending adverts, so
+ * the failover starts the moment it dies either way.
+ */
+async function killTree(k: Keepalived, signal: NodeJS.Signals): Promise<void> {
   if (k.child.pid === undefined) return;
-  for (const pid of processTree(k.child.pid)) {
+  const pids = processTree(k.child.pid).reverse();
+  for (const [i, pid] of pids.entries()) {
+    if (i > 0) await sleep(50);
     try {
       process.kill(pid, signal);
     } catch {
@@ -254,10 +262,12 @@ async function benchKeepalived(): Promise<void> {
   const echoes = await startEchoes(plan);
   cleanups.unshift(() => stopChildren(echoes));
   const dir = mkdtempSync(join(tmpdir(), 'hlt-keepalived-'));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  if (!process.env.KEEP_KEEPALIVED_LOGS) cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  say(`keepalived: configs and logs in ${dir}`);
   const running = new Map<string, Keepalived>();
+  let starts = 0;
   cleanups.unshift(async () => {
-    for (const k of running.values()) killTree(k, 'SIGKILL');
+    for (const k of running.values()) await killTree(k, 'SIGKILL');
   });
 
   const start = async (node: string, fast: boolean): Promise<void> => {
@@ -266,17 +276,21 @@ async function benchKeepalived(): Promise<void> {
     writeFileSync(conf, keepalivedConf(node, 150 - 50 * i, fast));
     // A VIP left behind by a killed instance is not this instance's to find.
     await tryRun('ip', ['-n', node, 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
+    const log = openSync(join(dir, `${node}.log`), 'a');
+    // Fresh pid files per start: an old one may name a process not yet gone.
+    const n = ++starts;
     const child = spawn(
       'ip',
-      ['netns', 'exec', node, 'keepalived', '-n', '-P', '-l', '-G', '-R', '-f', conf, '-p', join(dir, `${node}.pid`), '-r', join(dir, `${node}.vrrp.pid`)],
-      { stdio: ['ignore', 'ignore', 'ignore'] },
+      ['netns', 'exec', node, 'keepalived', '-n', '-P', '-l', '-G', '-R', '-f', conf, '-p', join(dir, `${node}-${n}.pid`), '-r', join(dir, `${node}-${n}.vrrp.pid`)],
+      { stdio: ['ignore', log, log] },
     );
+    closeSync(log);
     running.set(node, { node, child });
   };
   const stopAll = async (): Promise<void> => {
-    for (const k of running.values()) killTree(k, 'SIGTERM');
+    for (const k of running.values()) await killTree(k, 'SIGTERM');
     await sleep(500);
-    for (const k of running.values()) killTree(k, 'SIGKILL');
+    for (const k of running.values()) await killTree(k, 'SIGKILL');
     running.clear();
     for (const n of plan.nodes) await tryRun('ip', ['-n', n.name, 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
   };
@@ -307,7 +321,7 @@ async function benchKeepalived(): Promise<void> {
       p,
       async (leader) => {
         const k = running.get(leader);
-        if (k) killTree(k, 'SIGKILL');
+        if (k) await killTree(k, 'SIGKILL');
       },
       async (leader) => {
         await sleep(200);
@@ -321,7 +335,7 @@ async function benchKeepalived(): Promise<void> {
   }
   await stopChildren(echoes);
   await releaseLab();
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.KEEP_KEEPALIVED_LOGS) rmSync(dir, { recursive: true, force: true });
   cleanups.length = 0;
 }
 
