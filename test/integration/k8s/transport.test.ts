@@ -51,6 +51,15 @@ describe('client transport (HTTPS, certificates, watch framing)', function () {
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(body));
         };
+        if (url.pathname === '/api/v1/echo') {
+          const chunks: Buffer[] = [];
+          req.on('data', (c: Buffer) => chunks.push(c));
+          req.on('end', () => {
+            const raw = Buffer.concat(chunks);
+            json(200, { length: Number(req.headers['content-length']), bytes: raw.length, type: req.headers['content-type'], body: JSON.parse(raw.toString('utf8')) as unknown });
+          });
+          return;
+        }
         if (url.pathname === '/api/v1/whoami') return json(200, { cn: (req.socket as TLSSocket).authorized ? peer.subject?.CN : null, ua: req.headers['user-agent'] });
         if (url.pathname === '/api/v1/tokens') return req.headers.authorization === 'Bearer good' ? json(200, {}) : json(401, { kind: 'Status', code: 401, reason: 'Unauthorized', message: 'Unauthorized' });
         if (url.pathname === '/api/v1/services' && url.searchParams.get('watch') === 'true') {
@@ -112,6 +121,16 @@ describe('client transport (HTTPS, certificates, watch framing)', function () {
     const before = tlsConnections;
     for (let i = 0; i < 5; i++) await c.rest.request('GET', '/api/v1/whoami');
     assert.equal(tlsConnections, before, 'idle connections are reused afterwards');
+  });
+
+  it('sends a JSON body with its byte length (non-ASCII included) and its content type', async () => {
+    const c = client(`server: https://127.0.0.1:${port}\n    certificate-authority: ca.crt`);
+    const body = { metadata: { annotations: { note: 'café-☕' } } };
+    const got = await c.rest.request<{ length: number; bytes: number; type: string; body: unknown }>('PATCH', '/api/v1/echo', { body, contentType: 'application/merge-patch+json' });
+    assert.equal(got.length, Buffer.byteLength(JSON.stringify(body)));
+    assert.equal(got.bytes, got.length);
+    assert.equal(got.type, 'application/merge-patch+json');
+    assert.deepEqual(got.body, body);
   });
 
   it('refuses a server its CA did not sign, unless told to skip verification', async () => {
