@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', '.lab/**', 'speaker/native/build/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', '.lab/**', 'dist/**', 'speaker/native/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,8 +6,7 @@ import { createServer as createTLSServer } from 'node:https';
 import { rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { kubeconfigYAML, TokenAuthenticator, writeKubeconfigFile, type Identity } from './auth.js';
 import { RequestAuthorizer } from './authz.js';
@@ -25,6 +24,7 @@ import { ServiceStrategy } from './services.js';
 import { Store } from './store.js';
 import { selfSignedCert, type ServingCert } from './tls.js';
 import { WatchHub } from './watch.js';
+import { packageRoot } from '../../shared/repo-root.js';
 
 export type { FaultInjector, FaultMatch } from './faults.js';
 export type { Identity } from './auth.js';
@@ -78,7 +78,7 @@ export interface EmbeddedApiServer {
   close(): Promise<void>;
 }
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPO = packageRoot(import.meta.url);
 const NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'herald-system'];
 
 function parseListen(listen: string): { host: string; port: number } {

@@ -1,6 +1,6 @@
 // Where the lab keeps its state: `.lab/` at the repository root (ignored by git).
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../shared/repo-root.js';
 
 export interface LabPaths {
   repo: string;
@@ -18,7 +18,7 @@ export interface LabPaths {
   apiSocket: string;
 }
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = packageRoot(import.meta.url);
 
 export function labPaths(repo: string = REPO_ROOT): LabPaths {
   const root = join(repo, '.lab');
