@@ -29,6 +29,7 @@ import {
   createService,
   forgetNeighbour,
   listL2Statuses,
+  metricSum,
   nowMs,
   paths,
   Prober,
@@ -38,6 +39,7 @@ import {
   signalSpeaker,
   sleep,
   speakerLogSize,
+  speakerMetrics,
   speakerRecord,
   startEchoes,
   stopChildren,
@@ -71,6 +73,8 @@ interface Row {
 }
 
 const rows: Row[] = [];
+/** herald_layer2_failover_seconds over the herald trials (the speakers' own view). */
+let reaction: { meanMs: number; count: number } | undefined;
 const cleanups: (() => Promise<void>)[] = [];
 
 function quantile(xs: number[], q: number): number {
@@ -149,6 +153,15 @@ async function benchHerald(): Promise<void> {
     800,
   );
   await p.stop();
+  // The speakers' own measure of the takeover: peer detected down → announcements sent.
+  let sum = 0;
+  let count = 0;
+  for (const n of plan.nodes) {
+    const text = await speakerMetrics(n.name).catch(() => '');
+    sum += metricSum(text, 'herald_layer2_failover_seconds_sum');
+    count += metricSum(text, 'herald_layer2_failover_seconds_count');
+  }
+  if (count > 0) reaction = { meanMs: (sum / count) * 1000, count };
   await stopChildren(echoes);
   if (only.has('rss')) await benchRss(plan);
   await releaseLab();
@@ -157,7 +170,7 @@ async function benchHerald(): Promise<void> {
 
 // ---------------------------------------------------------------- speaker RSS
 
-let rss: { ips: number; baselineMiB: number[]; perSpeakerMiB: number[]; settleS: number; answered: boolean; flaps: number } | undefined;
+let rss: { ips: number; baselineMiB: number[]; perSpeakerMiB: number[]; heapUsedMiB: number[]; settleS: number; answered: boolean; flaps: number } | undefined;
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -194,7 +207,8 @@ async function benchRss(plan: LabPlan): Promise<void> {
   for (const ip of sample) if ((await answeringNodes(plan, ip, 1000)).length !== 1) answered = false;
   // Membership flaps while the Services were being created (peers thought down).
   const flaps = plan.nodes.reduce((sum, x, i) => sum + (readFileSync(logFile(paths, `speaker-${x.name}`), 'utf8').slice(logFrom[i]).match(/membership: peer down/g)?.length ?? 0), 0);
-  rss = { ips: n, baselineMiB, perSpeakerMiB: plan.nodes.map((x) => rssMiB(speakerRecord(x.name).pid)), settleS, answered, flaps };
+  const heapUsedMiB = await Promise.all(plan.nodes.map(async (x) => metricSum(await speakerMetrics(x.name), 'nodejs_heap_size_used_bytes') / 2 ** 20));
+  rss = { ips: n, baselineMiB, perSpeakerMiB: plan.nodes.map((x) => rssMiB(speakerRecord(x.name).pid)), heapUsedMiB, settleS, answered, flaps };
   say(`rss: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')} (before: ${baselineMiB.map((m) => m.toFixed(1)).join(', ')}; all announced and reported ${settleS.toFixed(1)} s after the first create; ${flaps} peer-down events meanwhile)`);
 }
 
@@ -365,14 +379,18 @@ function report(): void {
       console.log(`link down, median outage: keepalived defaults / herald = ${ratio.toFixed(1)}× ${ratio >= 5 ? 'PASS' : 'FAIL'} (target ≥ 5×)`);
     }
   }
+  if (reaction) {
+    console.log(`herald_layer2_failover_seconds (peer detected down → first announcements sent): mean ${reaction.meanMs.toFixed(2)} ms over ${reaction.count} takeovers`);
+  }
   if (rss) {
     console.log(
       `\nspeaker RSS with ${rss.ips} L2 service IPs (IPv6, NDP), per node: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}` +
-        ` (before the Services: ${rss.baselineMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}); a sample of the IPs each answered by exactly one node: ${rss.answered};` +
+        ` (before the Services: ${rss.baselineMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}; V8 heap in use after: ${rss.heapUsedMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')});` +
+        ` a sample of the IPs each answered by exactly one node: ${rss.answered};` +
         ` membership peer-down events while they were created: ${rss.flaps}`,
     );
   }
-  if (values.json) writeFileSync(values.json, JSON.stringify({ rows, rss }, null, 2));
+  if (values.json) writeFileSync(values.json, JSON.stringify({ rows, rss, reaction }, null, 2));
 }
 
 async function cleanup(): Promise<void> {
