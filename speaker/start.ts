@@ -10,7 +10,7 @@ import type {
   IPAddressPool,
   L2Advertisement,
 } from '../shared/api/types.js';
-import { buildConfig, type SecretLike } from '../shared/config/model.js';
+import { buildConfig, type ConfigResult, type SecretLike } from '../shared/config/model.js';
 import type { Clock, TimerHandle } from '../shared/k8s/clock.js';
 import type { KubeClient } from '../shared/k8s/client.js';
 import type { EventRecorder } from '../shared/k8s/events.js';
@@ -57,14 +57,19 @@ export interface RunningSpeaker {
 export interface SpeakerOptions {
   /** The announcers to run; the entry point passes L2 and BGP. */
   announcers: readonly AnnouncerFactory[];
-  /** How long a burst of events is coalesced before one rebuild, ms. */
+  /**
+   * How long a burst of events is coalesced before one rebuild, ms. The gap after a
+   * rebuild is also at least twice as long as that rebuild took, so that a stream of
+   * events (1,000 Services created at once) never keeps the event loop busy with
+   * rebuilds: the membership heartbeats and the ARP responder share this thread.
+   */
   coalesceMs?: number;
 }
 
-/** Reads the raw objects out of the informers and builds the snapshot (pure apart from the reads). */
-export function snapshotFrom(deps: SpeakerDeps): { snapshot: SpeakerSnapshot; configErrors: number } {
+/** The config model from the configuration informers (pure apart from the reads). */
+export function configFrom(deps: SpeakerDeps): ConfigResult {
   const i = deps.informers;
-  const { model, errors } = buildConfig({
+  return buildConfig({
     pools: [...i.pools.list()],
     l2Advertisements: [...i.l2Advertisements.list()],
     bgpAdvertisements: [...i.bgpAdvertisements.list()],
@@ -74,16 +79,32 @@ export function snapshotFrom(deps: SpeakerDeps): { snapshot: SpeakerSnapshot; co
     secrets: i.secrets.list() as SecretLike[],
     namespace: deps.namespace,
   });
+}
+
+/** Reads the raw objects out of the informers and builds the snapshot (pure apart from the reads). */
+export function snapshotFrom(deps: SpeakerDeps, config: ConfigResult = configFrom(deps)): { snapshot: SpeakerSnapshot; configErrors: number } {
+  const i = deps.informers;
   const snapshot = buildSnapshot({
     nodeName: deps.nodeName,
-    config: model,
+    config: config.model,
     services: i.services.list() as RawService[],
     endpointSlices: i.endpointSlices.list() as RawEndpointSlice[],
     nodes: i.nodes.list() as RawNode[],
     ...(deps.lbClass !== undefined ? { lbClass: deps.lbClass } : {}),
   });
-  return { snapshot, configErrors: errors.length };
+  return { snapshot, configErrors: config.errors.length };
 }
+
+/** Informers whose objects feed the config model; other changes reuse the last model. */
+const CONFIG_INFORMERS: readonly (keyof SpeakerDeps['informers'])[] = [
+  'pools',
+  'l2Advertisements',
+  'bgpAdvertisements',
+  'bgpPeers',
+  'communities',
+  'bfdProfiles',
+  'secrets',
+];
 
 export async function startSpeaker(deps: SpeakerDeps, opts: SpeakerOptions): Promise<RunningSpeaker> {
   const { log, clock } = deps;
@@ -96,11 +117,19 @@ export async function startSpeaker(deps: SpeakerDeps, opts: SpeakerOptions): Pro
   let last: SpeakerSnapshot | undefined;
   let timer: TimerHandle | undefined;
   let stopped = false;
+  let config: ConfigResult | undefined;
+  let configDirty = true;
+  let lastCostMs = 0;
 
   const rebuild = (): void => {
     timer = undefined;
     if (stopped) return;
-    const { snapshot, configErrors: n } = snapshotFrom(deps);
+    const t0 = performance.now();
+    if (configDirty || !config) {
+      config = configFrom(deps);
+      configDirty = false;
+    }
+    const { snapshot, configErrors: n } = snapshotFrom(deps, config);
     last = snapshot;
     configErrors.set(n);
     rebuilds.inc();
@@ -112,12 +141,22 @@ export async function startSpeaker(deps: SpeakerDeps, opts: SpeakerOptions): Pro
         log.error({ err, protocol: a.protocol }, 'announcer update failed');
       }
     }
+    lastCostMs = performance.now() - t0;
   };
   const schedule = (): void => {
-    if (timer === undefined && !stopped) timer = clock.setTimeout(rebuild, coalesceMs);
+    if (timer === undefined && !stopped) timer = clock.setTimeout(rebuild, Math.max(coalesceMs, 2 * lastCostMs));
   };
 
-  const unsubscribe = Object.values(deps.informers).map((inf) => (inf as Informer<K8sObject>).subscribe(schedule));
+  const unsubscribe = (Object.entries(deps.informers) as [keyof SpeakerDeps['informers'], Informer<K8sObject>][]).map(([name, inf]) =>
+    inf.subscribe(
+      CONFIG_INFORMERS.includes(name)
+        ? () => {
+            configDirty = true;
+            schedule();
+          }
+        : schedule,
+    ),
+  );
   rebuild();
   log.info(
     { services: last?.services.length ?? 0, pools: last?.config.pools.length ?? 0, announcers: announcers.map((a) => a.protocol) },

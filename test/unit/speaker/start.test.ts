@@ -72,10 +72,15 @@ describe('speaker core', () => {
     assert.equal(seen[1]!.snap.services[0]?.key, 'default/web');
 
     for (let i = 0; i < 10; i++) infs.services!.fire();
-    infs.pools!.fire();
     assert.equal(seen.length, 2, 'nothing before the coalescing delay');
     await clock.advance(5);
     assert.equal(seen.length, 4, 'one rebuild for the whole burst');
+    assert.equal(seen[3]!.snap.config, seen[1]!.snap.config, 'a Service change reuses the config model');
+
+    infs.pools!.fire();
+    await clock.advance(5);
+    assert.equal(seen.length, 6);
+    assert.notEqual(seen[5]!.snap.config, seen[3]!.snap.config, 'a pool change rebuilds the config model');
 
     await sp.stop();
     infs.services!.fire();
