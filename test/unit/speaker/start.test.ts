@@ -85,7 +85,7 @@ describe('speaker core', () => {
     await sp.stop();
     infs.services!.fire();
     await clock.advance(50);
-    assert.equal(seen.length, 4, 'no rebuild after stop');
+    assert.equal(seen.length, 6, 'no rebuild after stop');
     assert.equal([...Object.values(infs)].every((i) => i.handlers.size === 0), true, 'unsubscribed');
   });
 });
