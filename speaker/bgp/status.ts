@@ -120,7 +120,7 @@ export function serviceStatusObject(o: { namespace: string; node: string; servic
 }
 
 type Want =
-  | { readonly op: 'put'; readonly resource: ResourceType; readonly obj: StatusObject; readonly fingerprint: string }
+  | { readonly op: 'put'; readonly resource: ResourceType; readonly obj: StatusObject; readonly fingerprint: number }
   | { readonly op: 'delete'; readonly resource: ResourceType; readonly namespace: string; readonly name: string };
 
 export interface StatusSyncOptions {
@@ -141,10 +141,11 @@ export interface StatusSyncOptions {
  */
 export class StatusSync {
   private readonly waiting = new Map<string, Want>();
-  private readonly queue: string[] = [];
+  /** Keys to write, in order (a Set: 10,000 Services must not cost a scan per key). */
+  private readonly queue = new Set<string>();
   private readonly inflight = new Set<string>();
-  /** What the cluster holds as far as we know: a fingerprint, or null when absent. */
-  private readonly known = new Map<string, string | null>();
+  /** What the cluster holds as far as we know: a fingerprint, -1 when unknown, or null when absent. */
+  private readonly known = new Map<string, number | null>();
   private readonly retryTimers = new Map<string, TimerHandle>();
   private readonly failures = new Map<string, number>();
   private idleWaiters: (() => void)[] = [];
@@ -154,12 +155,12 @@ export class StatusSync {
 
   /** Records that an object exists (found on start), so removing it is not skipped. */
   markExisting(resource: ResourceType, namespace: string, name: string): void {
-    this.known.set(keyOf(resource, namespace, name), '');
+    this.known.set(keyOf(resource, namespace, name), -1);
   }
 
   put(resource: ResourceType, obj: StatusObject): void {
     const key = keyOf(resource, obj.metadata.namespace ?? '', obj.metadata.name);
-    this.want(key, { op: 'put', resource, obj, fingerprint: JSON.stringify(obj) });
+    this.want(key, { op: 'put', resource, obj, fingerprint: fingerprint(obj) });
   }
 
   remove(resource: ResourceType, namespace: string, name: string): void {
@@ -171,9 +172,13 @@ export class StatusSync {
     return new Set([...this.waiting.keys(), ...this.inflight, ...this.retryTimers.keys()]).size;
   }
 
+  private get busy(): boolean {
+    return this.waiting.size > 0 || this.inflight.size > 0 || this.retryTimers.size > 0;
+  }
+
   /** Resolves once nothing is waiting, in flight or backing off. */
   idle(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
+    if (!this.busy) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -196,7 +201,7 @@ export class StatusSync {
     for (const t of this.retryTimers.values()) t.cancel();
     this.retryTimers.clear();
     this.waiting.clear();
-    this.queue.length = 0;
+    this.queue.clear();
   }
 
   private want(key: string, w: Want): void {
@@ -213,13 +218,14 @@ export class StatusSync {
   }
 
   private enqueue(key: string): void {
-    if (!this.queue.includes(key)) this.queue.push(key);
+    this.queue.add(key);
   }
 
   private pump(): void {
     const limit = this.o.concurrency ?? 4;
-    while (this.inflight.size < limit && this.queue.length > 0) {
-      const key = this.queue.shift()!;
+    while (this.inflight.size < limit && this.queue.size > 0) {
+      const key = this.queue.values().next().value as string;
+      this.queue.delete(key);
       const w = this.waiting.get(key);
       if (!w) continue;
       this.waiting.delete(key);
@@ -269,11 +275,27 @@ export class StatusSync {
   }
 
   private checkIdle(): void {
-    if (this.pending > 0 || this.idleWaiters.length === 0) return;
+    if (this.idleWaiters.length === 0 || this.busy) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/**
+ * A 52-bit hash of the object's JSON (two FNV-1a lanes). Kept instead of the JSON itself:
+ * 10,000 Services' last writes would otherwise hold megabytes of strings.
+ */
+function fingerprint(obj: StatusObject): number {
+  const text = JSON.stringify(obj);
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+  }
+  return (a & 0xfffff) * 0x100000000 + b;
 }
 
 function keyOf(resource: ResourceType, namespace: string, name: string): string {
