@@ -9,6 +9,7 @@ import type { AnnouncerFactory } from '../announcer.js';
 import type { SpeakerDeps } from '../start.js';
 import { BGPAnnouncer } from './announcer.js';
 import { BGPSession } from './session.js';
+import { BFDSessions } from '../bfd/index.js';
 import { ownedSelector, SERVICE_STATUSES, SESSION_STATES } from './status.js';
 
 async function listOwned(deps: SpeakerDeps, resource: typeof SESSION_STATES): Promise<StatusObject[]> {
@@ -41,6 +42,7 @@ export const bgpAnnouncerFactory: AnnouncerFactory = async (deps) => {
     events: deps.events,
     metrics: deps.metrics,
     newSession: (cfg) => new BGPSession(cfg, { log: deps.log, clock: deps.clock }),
+    bfd: new BFDSessions({ log: deps.log, clock: deps.clock }),
     existing: { sessionStates, serviceStatuses },
     serviceRef: (namespace, name) => {
       const uid = (deps.informers.services.get(name, namespace) as K8sObject | undefined)?.metadata?.uid;

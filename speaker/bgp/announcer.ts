@@ -35,6 +35,16 @@ import {
   StatusSync,
 } from './status.js';
 import type { Metrics } from '../../shared/metrics.js';
+import { BFD_NOT_CONFIGURED, PeerBFD, type BFDSessions, type PeerBFDConfig } from '../bfd/index.js';
+
+function bfdConfig(p: PeerPlan): PeerBFDConfig {
+  return {
+    peerAddress: p.config.peerAddress,
+    ...(p.config.sourceAddress ? { sourceAddress: p.config.sourceAddress } : {}),
+    ebgpMultiHop: p.config.ebgpMultiHop,
+    ...(p.bfdProfile ? { profile: p.bfdProfile } : {}),
+  };
+}
 
 /** What the announcer needs of a session (BGPSession; a fake in tests). */
 export interface SessionLike {
@@ -44,6 +54,8 @@ export interface SessionLike {
   status(): SessionStatus;
   onStatus(cb: (s: SessionStatus) => void): () => void;
   stop(opts?: { mode?: 'shutdown' | 'graceful-restart'; message?: string }): Promise<void>;
+  /** Tear the connection down now (BFD saw the path die; RFC 5882 §4.3). */
+  linkDown(reason: string): void;
 }
 
 export type SessionFactory = (cfg: SessionConfig) => SessionLike;
@@ -67,6 +79,8 @@ export interface BGPAnnouncerOptions {
   statusIntervalMs?: number;
   /** Concurrent status writes; default 4. */
   statusConcurrency?: number;
+  /** BFD for peers with a bfdProfile; without it such peers run without BFD. */
+  bfd?: BFDSessions;
 }
 
 interface SessionEntry {
@@ -78,6 +92,7 @@ interface SessionEntry {
   writtenState?: string;
   writtenAt: number;
   timer?: TimerHandle;
+  bfd?: PeerBFD;
 }
 
 interface ServiceEntry {
@@ -158,6 +173,7 @@ export class BGPAnnouncer implements Announcer {
       entries.map(async ([name, e]) => {
         e.timer?.cancel();
         e.unsubscribe();
+        e.bfd?.remove();
         const mode = e.config.enableGracefulRestart ? 'graceful-restart' : 'shutdown';
         try {
           await e.session.stop({ mode, message: 'herald speaker shutting down' });
@@ -173,6 +189,7 @@ export class BGPAnnouncer implements Announcer {
       for (const key of this.services.keys()) this.removeService(key);
     }
     this.sessions.clear();
+    await this.o.bfd?.close();
     await this.sync.close();
     this.log.info({ sessions: entries.length, gracefulRestart: graceful }, 'BGP announcer stopped');
   }
@@ -197,6 +214,11 @@ export class BGPAnnouncer implements Announcer {
     const session = this.o.newSession(p.config);
     const e: SessionEntry = { session, config: p.config, advertisements: p.advertisements, unsubscribe: () => {}, writtenAt: -Infinity };
     this.sessions.set(p.name, e);
+    if (this.o.bfd) {
+      e.bfd = new PeerBFD(this.o.bfd, session, bfdConfig(p), () => {
+        if (this.sessions.get(p.name) === e) this.writeSessionState(p.name, e, session.status());
+      });
+    }
     e.unsubscribe = session.onStatus((s) => this.onSessionStatus(p.name, e, s));
     this.log.info({ peer: p.name, peerAddress: p.config.peerAddress, prefixes: p.advertisements.length }, 'BGP session added');
     session.setWanted(p.advertisements);
@@ -206,6 +228,7 @@ export class BGPAnnouncer implements Announcer {
   }
 
   private updateSession(p: PeerPlan, e: SessionEntry): void {
+    e.bfd?.update(bfdConfig(p));
     if (!isDeepStrictEqual(e.config, p.config)) {
       this.log.info({ peer: p.name }, 'BGP peer configuration changed');
       e.config = p.config;
@@ -221,6 +244,7 @@ export class BGPAnnouncer implements Announcer {
   private dropSession(name: string, e: SessionEntry): void {
     e.timer?.cancel();
     e.unsubscribe();
+    e.bfd?.remove();
     this.log.info({ peer: name }, 'BGP session removed');
     // The peer is gone from the configuration: withdraw everything at once.
     e.session.stop({ mode: 'shutdown', message: 'herald: peer removed from the configuration' }).catch((err: unknown) => this.log.error({ err, peer: name }, 'stopping a BGP session failed'));
@@ -250,7 +274,10 @@ export class BGPAnnouncer implements Announcer {
     e.writtenState = s.state;
     e.writtenAt = this.o.clock.now();
     const owner = this.o.nodeOwner?.();
-    this.sync.put(SESSION_STATES, sessionStateObject({ namespace: this.o.namespace, node: this.o.nodeName, config: e.config, status: s, ...(owner ? { owner } : {}) }));
+    this.sync.put(
+      SESSION_STATES,
+      sessionStateObject({ namespace: this.o.namespace, node: this.o.nodeName, config: e.config, status: s, bfdStatus: e.bfd?.status() ?? BFD_NOT_CONFIGURED, ...(owner ? { owner } : {}) }),
+    );
   }
 
   private reportSkipped(plan: BGPPlan): void {

@@ -4,7 +4,7 @@
 // each work out what to send (STYLE.md, declarative seams).
 import { matchesAnySelector } from '../../shared/api/selector.js';
 import { advertisesToPeer, bgpAdvertisementsForPool, peersForNode } from '../../shared/config/model.js';
-import type { BGPAdvertisementModel, ConfigModel, PeerModel } from '../../shared/config/types.js';
+import type { BFDProfileModel, BGPAdvertisementModel, ConfigModel, PeerModel } from '../../shared/config/types.js';
 import { formatIP, parseIP, prefixRange, type IP } from '../../shared/ip/ip.js';
 import { poolOf, type NodeInfo, type ServiceInfo, type SpeakerSnapshot } from '../snapshot.js';
 import type { Advertisement } from './adj-rib-out.js';
@@ -15,6 +15,8 @@ export interface PeerPlan {
   /** The BGPPeer's name; sessions are keyed by it. */
   readonly name: string;
   readonly config: SessionConfig;
+  /** The peer's BFD profile, when it has one (speaker/bfd ties BFD to the session). */
+  readonly bfdProfile?: BFDProfileModel;
   /** Sorted by family, address, length; one entry per prefix. */
   readonly advertisements: readonly Advertisement[];
 }
@@ -212,7 +214,7 @@ export function planBGP(snapshot: SpeakerSnapshot): BGPPlan {
       communities: [...r.communities].sort((x, y) => x - y),
       largeCommunities: [...r.large.values()].sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2]),
     }));
-    return { name: peer.name, config: cfg, advertisements };
+    return { name: peer.name, config: cfg, ...(peer.bfdProfile ? { bfdProfile: peer.bfdProfile } : {}), advertisements };
   });
   services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { node: nodeName, peers: plans, services, skipped };

@@ -83,7 +83,7 @@ function meta(namespace: string, name: string, labels: Record<string, string>, o
  * collector remove the object with its node, should the speaker never come back.
  */
 export function sessionStateObject(
-  o: { namespace: string; node: string; config: SessionConfig; status: SessionStatus; owner?: OwnerReference },
+  o: { namespace: string; node: string; config: SessionConfig; status: SessionStatus; owner?: OwnerReference; bfdStatus?: string },
 ): StatusObject<BGPSessionStateStatus> {
   const { status: s, config } = o;
   const lastError = s.lastError !== undefined && s.lastError.length > MAX_ERROR_TEXT ? `${s.lastError.slice(0, MAX_ERROR_TEXT - 1)}…` : s.lastError;
@@ -96,6 +96,7 @@ export function sessionStateObject(
       peer: config.name,
       peerAddress: config.peerAddress,
       bgpStatus: s.state,
+      ...(o.bfdStatus !== undefined ? { bfdStatus: o.bfdStatus } : {}),
       ...(s.establishedSince ? { establishedSince: timeText(s.establishedSince) } : {}),
       prefixesSent: s.prefixesSent,
       ...(lastError !== undefined ? { lastError } : {}),

@@ -30,6 +30,9 @@ export class FakeSession implements SessionLike {
     this.calls.push('reconfigure');
     this.config = cfg;
   }
+  linkDown(reason: string): void {
+    this.calls.push(`linkDown:${reason}`);
+  }
   status(): SessionStatus {
     return this.current;
   }

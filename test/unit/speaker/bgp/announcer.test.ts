@@ -95,7 +95,7 @@ describe('BGP announcer', () => {
       const name = sessionStateName('n1', 'r1');
       assert.equal(name, 'n1-r1');
       const st = () => h.writer.get('BGPSessionState', name)?.status as BGPSessionStateStatus;
-      assert.deepEqual(st(), { node: 'n1', peer: 'r1', peerAddress: '192.0.2.1', bgpStatus: 'Idle', prefixesSent: 0 });
+      assert.deepEqual(st(), { node: 'n1', peer: 'r1', peerAddress: '192.0.2.1', bgpStatus: 'Idle', bfdStatus: 'N/A', prefixesSent: 0 });
       assert.deepEqual(h.writer.get('BGPSessionState', name)?.metadata.labels, { 'herald.dev/node': 'n1', 'herald.dev/peer': 'r1' });
       h.live('r1').emit({ state: 'Connect' });
       h.live('r1').emit({ state: 'OpenSent' });
