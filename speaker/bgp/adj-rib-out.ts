@@ -2,9 +2,9 @@
 // it. The session hands over the whole wanted set each time; sync() returns only the
 // difference as UPDATEs: withdrawals, then new or changed routes, with routes sharing
 // one set of attributes packed together (update-builder.ts). Pure: no socket, no clock.
-import { familyBits, formatIP, parseIP, prefixRange, type Family } from '../../shared/ip/ip.js';
+import { familyBits, parseIP, type Family } from '../../shared/ip/ip.js';
 import type { CodecContext } from './context.js';
-import type { Prefix } from './prefix.js';
+import { prefixFromIP, type Prefix } from './prefix.js';
 import { buildAnnouncements, buildWithdrawals, type RouteAttributes } from './update-builder.js';
 import type { UpdateMessage } from './update.js';
 
@@ -77,9 +77,9 @@ function toRoute(ad: Advertisement): Route | string {
   if (badCommunity !== undefined) return `community ${badCommunity}`;
   if (ad.largeCommunities.some((c) => c.length !== 3 || !c.every(isU32))) return 'large community out of range';
   // Host bits are dropped as on the wire (RFC 4271 §4.3), so the key is the network.
-  const network = formatIP({ family: ad.family, value: prefixRange(ip, ad.length).first });
+  // prefixFromIP also remembers the parsed value, so encoding does not parse it again.
   return {
-    prefix: { family: ad.family, prefix: network, length: ad.length },
+    prefix: prefixFromIP(ip, ad.length),
     ...(ad.localPref !== undefined ? { localPref: ad.localPref } : {}),
     communities: [...new Set(ad.communities)].sort((a, b) => a - b),
     largeCommunities: uniqueLarge(ad.largeCommunities),
