@@ -38,6 +38,12 @@ export interface CorrelatorOptions {
   /** Milliseconds for one token to come back. Default 5 minutes. */
   refillMs?: number;
   maxEntries?: number;
+  /**
+   * Where the per-millisecond sequence starts. Several processes (one speaker per node)
+   * record events on one Service, so each should start somewhere else: the recorder passes
+   * a random start; tests pass a fixed one.
+   */
+  sequenceStart?: number;
 }
 
 interface Seen {
@@ -66,6 +72,7 @@ export class EventCorrelator {
     this.burst = o.burst ?? 25;
     this.refillMs = o.refillMs ?? 5 * 60_000;
     this.max = o.maxEntries ?? 4096;
+    this.seq = Math.abs(Math.trunc(o.sequenceStart ?? 0)) % 1_000_000;
   }
 
   observe(e: EventInput, now: number): Decision {
@@ -79,7 +86,7 @@ export class EventCorrelator {
       return { action: 'patch', name: prev.name, count: prev.count, firstTimestamp: prev.firstTimestamp };
     }
     // client-go names events "<object>.<unix nanos in hex>"; the sequence keeps two
-    // events in the same millisecond apart.
+    // events in the same millisecond apart, and its random start those of two processes.
     const name = `${e.involved.name}.${(BigInt(now) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`;
     touch(this.seen, key, { name, count: 1, firstTimestamp: now, lastTimestamp: now });
     this.trim(this.seen);

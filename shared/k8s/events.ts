@@ -67,7 +67,7 @@ function timeString(ms: number): string {
 export function createEventRecorder(o: EventRecorderOptions): RunningEventRecorder {
   const clock = o.clock ?? realClock;
   const log = o.logger ?? silentLogger();
-  const correlator = new EventCorrelator(o.correlator);
+  const correlator = new EventCorrelator({ sequenceStart: Math.floor(Math.random() * 1_000_000), ...o.correlator });
   const maxPending = o.maxPending ?? 1000;
   let pending = 0;
   /** Events dropped in the current burst. */

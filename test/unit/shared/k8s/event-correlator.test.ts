@@ -93,4 +93,15 @@ describe('EventCorrelator', () => {
     assert.equal(c.observe(ev({ message: 'a' }), t0 + 3).action, 'patch');
     assert.equal(c.observe(ev({ message: 'b' }), t0 + 4).action, 'create');
   });
+  it('names the same event of two processes apart when they start their sequences apart', () => {
+    const a = new EventCorrelator({ sequenceStart: 17 });
+    const b = new EventCorrelator({ sequenceStart: 123_456 });
+    const da = a.observe(ev(), t0);
+    const db = b.observe(ev(), t0);
+    assert.ok(da.action === 'create' && db.action === 'create');
+    assert.notEqual(da.name, db.name);
+    const same = [new EventCorrelator(), new EventCorrelator()].map((c) => c.observe(ev(), t0));
+    assert.ok(same[0]!.action === 'create' && same[1]!.action === 'create');
+    assert.equal(same[0]!.name, same[1]!.name, 'without a start the names collide, as the recorder would without its random start');
+  });
 });
