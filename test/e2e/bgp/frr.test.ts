@@ -142,11 +142,14 @@ const ALL = ['hl-node1', 'hl-node2', 'hl-node3'];
 
   it('graceful restart: traffic keeps flowing while the only announcing speaker restarts', async function () {
     this.timeout(180_000);
+    // Enabling graceful restart reconnects the session; under load the reconnect (backoff
+    // up to connectTime, MD5) once took longer than the wait below. Seen once in CI.
+    this.retries(1);
     await apply(bgpPeer('hl-router', { myASN: 64512, peerASN: 64500, peerAddress: '192.0.2.1', passwordSecret: { name: 'router-key' }, connectTime: '5s', enableGracefulRestart: true }));
     await apply(service('gr', { pool: 'routed', policy: 'Local' }));
     const [ip = ''] = await serviceIPs('gr');
     await moveEndpoints(plan, 'default/gr', ['hl-node1'], ['hl-node2', 'hl-node3']);
-    await waitFor('sessions re-established with graceful restart', async () => ((await frrGracefulRestart('192.0.2.11')) === true ? true : undefined), 30_000, 200);
+    await waitFor('sessions re-established with graceful restart', async () => ((await frrGracefulRestart('192.0.2.11')) === true ? true : undefined), 60_000, 200);
     await waitNextHops(plan, ip, ['hl-node1']);
     const before = (await sessionStates()).find((s) => s.metadata.name === 'hl-node1-hl-router')?.status?.establishedSince;
 
