@@ -87,6 +87,10 @@ else
   fi
 fi
 
+step "What the cluster says (kubectl get)"
+k get ipaddresspools,l2advertisements,bgppeers,bgpadvertisements -n herald-system || true
+k get services -o wide || true
+
 step "Look further"
 say "  kubectl --kubeconfig $KC get ipaddresspools,l2advertisements,bgppeers,bgpadvertisements -n herald-system"
 say "  kubectl --kubeconfig $KC get services -o wide"
