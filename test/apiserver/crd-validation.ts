@@ -3,9 +3,7 @@
 // subresource, printer columns, defaulting + pruning, and validation that answers as
 // kube-apiserver does (schema errors, list-type uniqueness, then CEL rules unless a
 // blocking schema error makes them meaningless).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import yaml from 'js-yaml';
+import { yamlDocuments } from './manifest-files.js';
 import { RuleSet } from './cel-rules.js';
 import { invalid, NIL_FIELD, type FieldError } from './schema-errors.js';
 import {
@@ -154,27 +152,15 @@ export function compileCRD(crd: Record<string, unknown>): CompiledCRD {
   };
 }
 
-function yamlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir).sort()) {
-    const p = join(dir, entry);
-    if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
-    else if (/\.ya?ml$/.test(entry)) out.push(p);
-  }
-  return out;
-}
-
 /** Every CustomResourceDefinition in the YAML files under `dir` (recursively, multi-document). */
 export function loadCRDs(dir: string): CompiledCRD[] {
   const out: CompiledCRD[] = [];
-  for (const file of yamlFiles(dir)) {
-    for (const doc of yaml.loadAll(readFileSync(file, 'utf8'))) {
-      if (!isObject(doc) || doc.kind !== 'CustomResourceDefinition') continue;
-      try {
-        out.push(compileCRD(doc));
-      } catch (e) {
-        throw new CRDError(`${file}: ${(e as Error).message}`);
-      }
+  for (const { file, doc } of yamlDocuments(dir)) {
+    if (!isObject(doc) || doc.kind !== 'CustomResourceDefinition') continue;
+    try {
+      out.push(compileCRD(doc));
+    } catch (e) {
+      throw new CRDError(`${file}: ${(e as Error).message}`);
     }
   }
   return out;

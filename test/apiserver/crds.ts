@@ -1,9 +1,7 @@
 // CustomResourceDefinitions: loaded from manifests at start and creatable through
 // apiextensions.k8s.io/v1; each one registers a resource served as its schema says.
 // Schema validation, defaulting and CEL rules come from crd-validation.ts.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import yaml from 'js-yaml';
+import { yamlDocuments } from './manifest-files.js';
 import { fieldError, type FieldError } from './errors.js';
 import { isObj, readMeta, timestamp, type Obj } from './object.js';
 import { ALL_VERBS, type CompiledCRD, type Registry, type ResourceDef, type Strategy } from './registry.js';
@@ -13,23 +11,9 @@ export type CompileCRD = (crd: Record<string, unknown>) => CompiledCRD;
 
 /** Every object of a kind in YAML files under dir (recursively), in file order. */
 export function readManifests(dir: string, kinds: readonly string[]): Obj[] {
-  const out: Obj[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(dir).sort();
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) out.push(...readManifests(p, kinds));
-    else if (/\.ya?ml$/.test(e)) {
-      for (const doc of yaml.loadAll(readFileSync(p, 'utf8'))) {
-        if (isObj(doc) && kinds.includes(doc.kind as string)) out.push(doc);
-      }
-    }
-  }
-  return out;
+  return yamlDocuments(dir)
+    .map((d) => d.doc)
+    .filter((doc): doc is Obj => isObj(doc) && kinds.includes(doc.kind as string));
 }
 
 export function crdResourceDef(c: CompiledCRD): ResourceDef {

@@ -4,9 +4,7 @@
 // exactly as in a cluster. Includes the default policy every cluster has
 // (cluster-admin for system:masters, system:discovery, system:basic-user,
 // system:public-info-viewer) and the privileged system:masters group.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import yaml from 'js-yaml';
+import { yamlDocuments } from './manifest-files.js';
 import { matchesSelector } from '../../shared/api/selector.js';
 import type { LabelSelector } from '../../shared/api/types.js';
 
@@ -346,24 +344,12 @@ export function forbiddenMessage(a: RequestAttributes, reason = ''): string {
   return reason ? `${msg}: ${reason}` : msg;
 }
 
-function yamlFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir).sort()) {
-    const p = join(dir, entry);
-    if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
-    else if (/\.ya?ml$/.test(entry)) out.push(p);
-  }
-  return out;
-}
-
 /** Every Role, ClusterRole, RoleBinding and ClusterRoleBinding in the YAML files under `dir`. */
 export function loadRBACObjects(dir: string): RBACObject[] {
   const out: RBACObject[] = [];
-  for (const file of yamlFiles(dir)) {
-    for (const doc of yaml.loadAll(readFileSync(file, 'utf8'))) {
-      const o = obj(doc);
-      if (o.apiVersion === RBAC_API && typeof o.kind === 'string' && RBAC_KINDS.has(o.kind)) out.push(o);
-    }
+  for (const { doc } of yamlDocuments(dir)) {
+    const o = obj(doc);
+    if (o.apiVersion === RBAC_API && typeof o.kind === 'string' && RBAC_KINDS.has(o.kind)) out.push(o);
   }
   return out;
 }
