@@ -20,6 +20,7 @@ import { BFDDecodeError, decodeControl, encodeControl } from './packet.js';
 import { diagText, MULTIHOP_PORT, SINGLE_HOP_PORT, type BFDState, type Diag } from './protocol.js';
 import { bfdStatus } from './status.js';
 import { addressKey, familyOf, NodeBFDTransport, type BFDListener, type BFDSender, type BFDTransport, type Family } from './transport.js';
+import { SerialQueue } from '../../shared/serial-queue.js';
 
 export interface BFDPeer {
   readonly address: string;
@@ -110,8 +111,7 @@ export class BFDSessions {
   private readonly byPeer = new Map<string, Session[]>();
   private readonly listeners = new Map<string, { ready: Promise<BFDListener | undefined>; problem?: string }>();
   private readonly drops: BFDDropCounts = {};
-  private readonly queue: (() => void)[] = [];
-  private draining = false;
+  private readonly serial = new SerialQueue();
   private closed = false;
   private echoWarned = false;
 
@@ -222,14 +222,7 @@ export class BFDSessions {
   // ---- the event loop: one step at a time, callbacks included ----
 
   private enqueue(fn: () => void): void {
-    this.queue.push(fn);
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) next();
-    } finally {
-      this.draining = false;
-    }
+    this.serial.run(fn);
   }
 
   private dispatch(s: Session, e: BFDEvent): void {

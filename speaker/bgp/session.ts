@@ -32,6 +32,7 @@ import { interfaceNextHop, type NextHopResolver } from './session-next-hop.js';
 import { notificationText, StatusReporter, type SessionStatus } from './session-status.js';
 import { NodeTransport, type Connection, type PassiveRegistry, type Transport } from './transport.js';
 import { endOfRib, type UpdateMessage } from './update.js';
+import { SerialQueue } from '../../shared/serial-queue.js';
 
 export type { Advertisement } from './adj-rib-out.js';
 export type { SessionConfig } from './session-config.js';
@@ -89,8 +90,7 @@ export class BGPSession {
   private started = false;
   private unregister: (() => void) | undefined;
   private readonly closingConns = new Map<Promise<void>, Connection>();
-  private readonly queue: (() => void)[] = [];
-  private draining = false;
+  private readonly serial = new SerialQueue();
   private sentNotification: NotificationMessage | undefined;
   private unsendableWarned = '';
   private readonly reporter: StatusReporter;
@@ -225,14 +225,7 @@ export class BGPSession {
   // ---- the event loop: every FSM step runs from this queue, one at a time ----
 
   private enqueue(fn: () => void): void {
-    this.queue.push(fn);
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) next();
-    } finally {
-      this.draining = false;
-    }
+    this.serial.run(fn);
   }
 
   private fire(link: Link, event: FSMEvent): void {
