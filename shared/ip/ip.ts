@@ -1,7 +1,6 @@
-// IP math for pools and prefixes. Parsing and formatting go through ip-address; the
-// arithmetic is on bigint so that an IPv6 /64 (2^64 addresses) is sized, compared and
+// IP math for pools and prefixes. Text goes through text.ts; the arithmetic is on bigint so that an IPv6 /64 (2^64 addresses) is sized, compared and
 // walked without ever enumerating it.
-import { Address4, Address6 } from 'ip-address';
+import { groupsOf, ipv4Text, ipv6Text, parseIPv4Text, parseIPv6Groups, valueOfGroups } from './text.js';
 
 export type Family = 4 | 6;
 
@@ -27,24 +26,19 @@ export function maxValue(family: Family): bigint {
   return (1n << BigInt(familyBits(family))) - 1n;
 }
 
-/** Parses one IPv4 or IPv6 address (no prefix length, no zone). */
+/** Parses one IPv4 or IPv6 address (no prefix length, no zone; surrounding blanks allowed). */
 export function parseIP(text: string): IP | undefined {
   const s = text.trim();
-  if (s === '' || s.includes('/') || s.includes('%')) return undefined;
   if (!s.includes(':')) {
-    if (!Address4.isValid(s)) return undefined;
-    const a = new Address4(s);
-    // ip-address accepts leading zeros ("010.0.0.1"); Kubernetes does not.
-    if (a.correctForm() !== s) return undefined;
-    return { family: 4, value: a.bigInt() };
+    const v = parseIPv4Text(s);
+    return v === undefined ? undefined : { family: 4, value: BigInt(v) };
   }
-  if (!Address6.isValid(s)) return undefined;
-  const a = new Address6(s);
-  return { family: 6, value: a.bigInt() };
+  const groups = parseIPv6Groups(s);
+  return groups ? { family: 6, value: valueOfGroups(groups) } : undefined;
 }
 
 export function formatIP(ip: IP): string {
-  return ip.family === 4 ? Address4.fromBigInt(ip.value).correctForm() : Address6.fromBigInt(ip.value).correctForm();
+  return ip.family === 4 ? ipv4Text(Number(ip.value)) : ipv6Text(groupsOf(ip.value));
 }
 
 /** The canonical text of an address, or undefined when it is not one. */

@@ -6,7 +6,7 @@
 //   isCIDR(string) bool, cidr(string) net.CIDR, <CIDR>.ip(), .masked(), .prefixLength(),
 //   .containsIP(string|IP), .containsCIDR(string|CIDR), string(IP|CIDR), == on both;
 // and, from cel-go's strings extension, `replace` (cel-js lacks it).
-// Addresses are parsed through shared/ip (ip-address), never by hand.
+// Addresses are parsed through shared/ip, never here.
 import { Environment } from '@marcbachmann/cel-js';
 import { familyBits, formatIP, isIPv4Mapped, parseIP, prefixRange, type Family, type IP } from '../../shared/ip/ip.js';
 
