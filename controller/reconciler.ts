@@ -81,6 +81,12 @@ export class Reconciler {
   private config: ConfigResult = { model: { pools: [], l2Advertisements: [], bgpAdvertisements: [], peers: [], bfdProfiles: [], invalidPools: [] }, errors: [] };
   private readonly queue: WorkQueue;
   private readonly unsubscribe: (() => void)[] = [];
+  /**
+   * The resourceVersion each of our status writes produced, until its watch event comes
+   * back: that event is our own write and needs no reconcile (at cold start it was half
+   * of all reconciles). Any other event for the key clears the entry.
+   */
+  private readonly ownWrites = new Map<string, string>();
   /** Metrics only: when each Service was first seen without an address. */
   private readonly pendingSince = new Map<string, number>();
   private poolTimer: TimerHandle | undefined;
@@ -143,6 +149,7 @@ export class Reconciler {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const u of this.unsubscribe.splice(0)) u();
+    this.ownWrites.clear();
     this.poolTimer?.cancel();
     this.poolTimer = undefined;
     this.waitingTimer?.cancel();
@@ -160,6 +167,11 @@ export class Reconciler {
   // ---- events in ----
 
   private onService(ev: InformerEvent<K8sObject>): void {
+    const own = this.ownWrites.get(ev.key);
+    if (own !== undefined) {
+      this.ownWrites.delete(ev.key);
+      if (ev.type === 'update' && ev.obj.metadata?.resourceVersion === own) return;
+    }
     if (ev.type === 'delete') this.pendingSince.delete(ev.key);
     else this.notePending(ev.key, ev.obj);
     this.queue.add(ev.key);
@@ -254,7 +266,10 @@ export class Reconciler {
         return;
       }
       try {
-        await this.o.services.updateServiceStatus(ns, name, { loadBalancer: { ingress: w.ingress }, conditions: w.conditions }, svc.metadata?.resourceVersion, w.annotations);
+        const stored = await this.o.services.updateServiceStatus(ns, name, { loadBalancer: { ingress: w.ingress }, conditions: w.conditions }, svc.metadata?.resourceVersion, w.annotations);
+        const rv = stored.metadata?.resourceVersion;
+        // Unless the watch was faster than the answer (the cache has it already).
+        if (rv !== undefined && this.o.informers.services.get(name, ns)?.metadata?.resourceVersion !== rv) this.ownWrites.set(key, rv);
       } catch (err) {
         if (isNotFound(err)) {
           this.alloc.release(key);

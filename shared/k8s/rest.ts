@@ -7,7 +7,9 @@
 // reconcilers objects of two shapes.
 import http from 'node:http';
 import { ApiError, codeForStatus, type StatusBody } from './errors.js';
-import { queryString, type Transport } from './transport.js';
+import { Http1Timeout } from './http1.js';
+import type { Http1Response } from './http1-parser.js';
+import { CredentialError, queryString, type Transport } from './transport.js';
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -38,46 +40,36 @@ export function createRestClient(transport: Transport, o: RestClientOptions = {}
   const timeoutMs = o.timeoutMs ?? 30_000;
 
   const request = async <T>(method: string, path: string, ro: RequestOptions = {}): Promise<T> => {
-    // A string, not a Buffer: Node then sends the headers and the body in one write, one
-    // TLS record, instead of two.
     const body = ro.body === undefined ? undefined : JSON.stringify(ro.body);
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+    const headers: Record<string, string | number> = { accept: 'application/json' };
     if (body !== undefined) {
       headers['content-type'] = ro.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(body);
     }
     const what = `${method} ${path}`;
-    let req: http.ClientRequest;
+    const limit = ro.timeoutMs ?? timeoutMs;
+    let res: Http1Response;
     try {
-      req = await transport.request(method, path + queryString(ro.query), headers);
+      res = await transport.exchange(method, path + queryString(ro.query), headers, body, limit);
     } catch (err) {
-      // Credentials that could not be had (a failing exec plugin, an unreadable token file).
-      throw new ApiError('Unauthorized', 0, `${what}: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof CredentialError) {
+        // Credentials that could not be had (a failing exec plugin, an unreadable token file).
+        throw new ApiError('Unauthorized', 0, `${what}: ${err.message}`);
+      }
+      if (err instanceof Http1Timeout) throw new ApiError('Timeout', 0, `${what}: no answer in ${limit} ms`);
+      throw new ApiError('Network', 0, `${what}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    return new Promise<T>((resolve, reject) => {
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => reject(new ApiError('Network', 0, `${what}: ${err.message}`)));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8');
-          let parsed: unknown;
-          try {
-            parsed = text ? JSON.parse(text) : undefined;
-          } catch {
-            parsed = undefined;
-          }
-          if (status >= 200 && status < 300) return resolve(parsed as T);
-          if (status === 401) transport.unauthorized();
-          reject(errorFor(what, status, res.headers['retry-after'], parsed, text));
-        });
-      });
-      const limit = ro.timeoutMs ?? timeoutMs;
-      req.setTimeout(limit, () => req.destroy(new ApiError('Timeout', 0, `${what}: no answer in ${limit} ms`)));
-      req.on('error', (err) => reject(err instanceof ApiError ? err : new ApiError('Network', 0, `${what}: ${err.message}`)));
-      req.end(body);
-    });
+    const status = res.status;
+    const text = res.body.toString('utf8');
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (status >= 200 && status < 300) return parsed as T;
+    if (status === 401) transport.unauthorized();
+    throw errorFor(what, status, res.headers['retry-after'], parsed, text);
   };
 
   return { server: transport.server, request, close: () => transport.close() };

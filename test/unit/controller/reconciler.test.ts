@@ -208,6 +208,50 @@ describe('controller/reconciler (recorded writes)', () => {
     await t.r.stop();
   });
 
+  it('does not reconcile the watch echo of its own write, but does the next real change', async () => {
+    const t = setup(['192.0.2.1-192.0.2.9']);
+    await t.r.start();
+    t.api.autoDeliver = false;
+    t.api.create('web');
+    await tick();
+    await t.r.idle();
+    assert.equal(t.api.writes.length, 1);
+    const unchanged = async (): Promise<number> => Number(/herald_controller_reconcile_total\{result="unchanged"\} (\d+)/.exec(await t.metrics.registry.metrics())?.[1] ?? 0);
+    const before = await unchanged();
+    // The watch delivers the write: nothing to do.
+    t.services.put(clone(t.api.store.get('default/web') as ServiceObject));
+    await tick();
+    await t.r.idle();
+    assert.equal(await unchanged(), before, 'the echo of its own write was reconciled');
+    // Someone else changes the Service: reconciled (and found unchanged).
+    const cur = t.api.store.get('default/web') as ServiceObject;
+    t.services.put({ ...clone(cur), metadata: { ...cur.metadata, labels: { touched: 'yes' }, resourceVersion: String(++t.api.rv) } });
+    await tick();
+    await t.r.idle();
+    assert.equal(await unchanged(), before + 1);
+    assert.equal(t.api.writes.length, 1);
+    await t.r.stop();
+  });
+
+  it('reconciles an update whose resourceVersion is not its own write (another writer got in between)', async () => {
+    const t = setup(['192.0.2.1-192.0.2.9']);
+    await t.r.start();
+    t.api.autoDeliver = false;
+    t.api.create('web');
+    await tick();
+    await t.r.idle();
+    // Someone cleared the status after our write; the watch shows only their version.
+    const cur = t.api.store.get('default/web') as ServiceObject;
+    const cleared = { ...clone(cur), status: {}, metadata: { ...cur.metadata, resourceVersion: String(++t.api.rv) } };
+    t.api.store.set('default/web', clone(cleared));
+    t.services.put(cleared);
+    await tick();
+    await t.r.idle();
+    assert.equal(t.api.writes.length, 2, 'the address is written back');
+    assert.deepEqual(t.ips('web'), ['192.0.2.1']);
+    await t.r.stop();
+  });
+
   it('retries server errors with backoff and counts them', async () => {
     const t = setup(['192.0.2.1-192.0.2.9']);
     await t.r.start();
