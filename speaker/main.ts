@@ -10,9 +10,13 @@ import { parseClientFlags, type FlagSpec } from '../shared/flags.js';
 import { startSpeaker, type RunningSpeaker } from './start.js';
 import type { AnnouncerFactory } from './announcer.js';
 import { bgpAnnouncerFactory } from './bgp/announcer-factory.js';
+import { L2_FLAGS, l2SettingsFromFlags, type L2Settings } from './l2/options.js';
 
 /** The protocols this speaker runs; each issue's announcer joins this list. */
-const ANNOUNCERS: AnnouncerFactory[] = [bgpAnnouncerFactory, async (deps) => (await import('./l2/announcer.js')).l2AnnouncerFromEnv(deps)];
+const announcers = (l2: L2Settings): AnnouncerFactory[] => [
+  bgpAnnouncerFactory,
+  async (deps) => (await import('./l2/announcer.js')).l2AnnouncerFactory({ settings: l2 })(deps),
+];
 
 export const SPEAKER_FLAGS: FlagSpec = {
   command: 'speaker',
@@ -20,6 +24,7 @@ export const SPEAKER_FLAGS: FlagSpec = {
   defaultMetricsAddr: ':7473',
   extra: {
     'node-name': { type: 'string', arg: 'NAME', help: 'the node this speaker runs on', env: 'NODE_NAME', required: true },
+    ...L2_FLAGS,
   },
 };
 
@@ -34,6 +39,11 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const { flags, extra } = parsed;
+  const l2 = l2SettingsFromFlags(extra);
+  if (!l2.ok) {
+    console.error(`speaker: ${l2.errors.join('\n')}\nRun with --help for the flags.`);
+    return 2;
+  }
   const nodeName = String(extra['node-name']);
   let rt;
   try {
@@ -75,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
         events,
         metrics: rt.metrics,
         client,
-      }, { announcers: ANNOUNCERS });
+      }, { announcers: announcers(l2.settings) });
       await aborted(stop.signal);
     } catch (err) {
       log.error({ err }, 'starting the speaker failed');

@@ -15,8 +15,12 @@
 // would believe it is alone and claim every IP, answering beside the real owner of each
 // (split brain). Waiting is the safe choice; a single-node cluster has the Secret too.
 //
-// Make-before-break: stop() tells the peers this speaker is leaving (they take the IPs
-// over and announce at once), keeps answering for the grace period, then stops.
+// Stopping (SIGTERM): stop() sends no more gratuitous frames, tells the peers this speaker
+// is leaving, keeps answering for the grace period, then stops. By default the leave asks
+// for a restart hold: the peers keep this node's IPs on it while its node is up, so a
+// restarted speaker finds them where it left them and no IP moves (membership/core.ts,
+// "Restarts"; docs/l2.md). With `--l2-restart-hold-ms 0` they take the IPs over and
+// announce at once, while this node still answers (make-before-break).
 import { networkInterfaces } from 'node:os';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { createInformer, type Informer } from '../../shared/k8s/informer.js';
@@ -32,7 +36,7 @@ import type { SpeakerSnapshot } from '../snapshot.js';
 import type { SpeakerDeps } from '../start.js';
 import { AnnouncementDriver, AnnouncementSchedule, type AnnounceTarget } from './announce.js';
 import { addressedInterfaces } from './interfaces.js';
-import { DEFAULT_L2_SETTINGS, l2SettingsFromEnv, type L2Settings } from './options.js';
+import { DEFAULT_L2_SETTINGS, type L2Settings } from './options.js';
 import { diffL2, EMPTY_PLAN, planL2, type L2Plan } from './plan.js';
 import { Responder, type Conflict, type ResponderIO, type ResponderInterface } from './responder.js';
 import { l2StatusObject, L2_STATUSES, L2StatusSync, nodeOwner, statusActions } from './status.js';
@@ -128,13 +132,6 @@ export function l2AnnouncerFactory(opts: L2AnnouncerOptions = {}): AnnouncerFact
     return a;
   };
 }
-
-/** The factory speaker/main.ts lists: settings from the environment (options.ts). */
-export const l2AnnouncerFromEnv: AnnouncerFactory = (deps) => {
-  const r = l2SettingsFromEnv(process.env);
-  if (!r.ok) throw new Error(`layer2 settings: ${r.errors.join('; ')}`);
-  return l2AnnouncerFactory({ settings: r.settings })(deps);
-};
 
 export class L2Announcer implements Announcer {
   readonly protocol = PROTOCOL;
@@ -232,14 +229,22 @@ export class L2Announcer implements Announcer {
     this.#unsubscribeStatus?.();
     for (const t of this.#conflictRecheck.values()) t.cancel();
     this.#conflictRecheck.clear();
+    // No more gratuitous frames from here: a burst still under way would take clients back
+    // from a node that has just taken over.
+    this.#driver.stop();
     const m = this.#membership;
     if (m) {
-      this.#deps.log.info({ ips: this.#plan.wanted.size }, 'l2: leaving; answering until the peers have taken over');
-      // Peers drop this node at once and announce; this node keeps answering meanwhile.
+      this.#deps.log.info(
+        { ips: this.#plan.wanted.size, restartHoldMs: this.#settings.restartHoldMs },
+        this.#settings.restartHoldMs > 0
+          ? 'l2: leaving; the peers keep this node\'s IPs on it while it is up, for the next speaker to come back to'
+          : 'l2: leaving; answering until the peers have taken over',
+      );
+      // With a hold, nobody takes over while this node is up; without, peers drop it at
+      // once and announce. Either way this node answers through the grace period.
       await m.leave().catch((err: unknown) => this.#deps.log.warn({ err }, 'l2: leave failed'));
     }
     this.#unsubscribe?.();
-    this.#driver.stop();
     this.#responder.close();
     await m?.stop().catch((err: unknown) => this.#deps.log.warn({ err }, 'l2: membership stop failed'));
     for (const s of this.#plan.services) for (const service of s[1]) this.#announcedSeries(service, s[0], false);
@@ -298,6 +303,7 @@ export class L2Announcer implements Announcer {
         node: deps.nodeName,
         key: key.key,
         port: this.#settings.membershipPort,
+        restartHoldMs: this.#settings.restartHoldMs,
         ...(self ? { bindAddress: self.address } : {}),
         logger: deps.log,
         metrics: deps.metrics,

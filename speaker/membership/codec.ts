@@ -10,7 +10,11 @@
 //        4     2  interval: ms until the sender's next alive to this receiver, at most
 //                 (the receiver's detection time is a multiple of it, as BFD's
 //                 Detection Time is of the remote's transmit interval, RFC 5880 §6.8.4)
-//        6     2  reserved: zero when sent, ignored when received
+//        6     2  hold (leave only): ms the receivers keep the sender's node in every
+//                 election while its node stays up, for the speaker's next boot to come
+//                 back to (0: take over at once); zero in an alive, ignored there.
+//                 Speakers built before the field existed read it as reserved and take
+//                 over at once: a cluster mid-upgrade still fails over.
 //        8     8  boot time: the sender's wall clock (ms since the epoch) when it started
 //       16     4  boot nonce: random per process start
 //       20     8  sequence number: strictly increasing per boot, over all destinations
@@ -30,6 +34,8 @@ export const MAC_BYTES = 32;
 export const MAX_NAME_BYTES = 253;
 export const MIN_INTERVAL_MS = 10;
 export const MAX_INTERVAL_MS = 60_000;
+/** The longest hold a leave can ask for (16 bits of ms). */
+export const MAX_HOLD_MS = 0xffff;
 
 export type MessageType = 'alive' | 'leave';
 
@@ -51,6 +57,12 @@ export interface Message {
   readonly sentAt: number;
   /** The longest the sender waits before its next alive, ms. */
   readonly interval: number;
+  /**
+   * `leave` only: how long the receivers keep the sender's node in the elections while
+   * its node stays up (a speaker restart; core.ts, "Restarts"), ms. Absent or 0: take
+   * its IPs over at once (make-before-break).
+   */
+  readonly hold?: number;
 }
 
 /** Why a datagram was dropped before it reached the membership state machine. */
@@ -105,6 +117,10 @@ export function encode(m: Message, key: Uint8Array): Buffer {
   if (!Number.isInteger(m.interval) || m.interval < MIN_INTERVAL_MS || m.interval > MAX_INTERVAL_MS) {
     throw new MembershipError('badMessage', `interval ${m.interval} ms out of ${MIN_INTERVAL_MS}..${MAX_INTERVAL_MS}`);
   }
+  const hold = m.hold ?? 0;
+  if (!Number.isInteger(hold) || hold < 0 || hold > MAX_HOLD_MS || (hold > 0 && m.type !== 'leave')) {
+    throw new MembershipError('badMessage', `hold ${hold} ms: an integer in 0..${MAX_HOLD_MS}, on a leave only`);
+  }
   for (const [field, v] of [['boot.time', m.boot.time], ['seq', m.seq], ['sentAt', m.sentAt]] as const) {
     if (!safeUint(v)) throw new MembershipError('badMessage', `${field} ${v} is not a non-negative safe integer`);
   }
@@ -117,6 +133,7 @@ export function encode(m: Message, key: Uint8Array): Buffer {
   buf.writeUInt8(WIRE_VERSION, 2);
   buf.writeUInt8(TYPE_CODES[m.type], 3);
   buf.writeUInt16BE(m.interval, 4);
+  buf.writeUInt16BE(hold, 6);
   writeU64(buf, 8, m.boot.time);
   buf.writeUInt32BE(m.boot.nonce, 16);
   writeU64(buf, 20, m.seq);
@@ -146,6 +163,7 @@ export function decode(data: Uint8Array, keys: readonly Uint8Array[]): DecodeRes
 
   const type = TYPE_NAMES[buf.readUInt8(3)];
   const interval = buf.readUInt16BE(4);
+  const hold = type === 'leave' ? buf.readUInt16BE(6) : 0;
   const bootTime = readU64(buf, 8);
   const seq = readU64(buf, 20);
   const sentAt = readU64(buf, 28);
@@ -164,6 +182,6 @@ export function decode(data: Uint8Array, keys: readonly Uint8Array[]): DecodeRes
   return {
     ok: true,
     keyIndex,
-    message: { type, node, boot: { time: bootTime, nonce: buf.readUInt32BE(16) }, seq, sentAt, interval },
+    message: { type, node, boot: { time: bootTime, nonce: buf.readUInt32BE(16) }, seq, sentAt, interval, ...(hold > 0 ? { hold } : {}) },
   };
 }

@@ -19,6 +19,26 @@
 // comes back with the same boot waits `holdDownMs` (default 0: a healed partition should
 // end the double announcement as soon as possible).
 //
+// Restarts. A speaker stopping says `leave`, and with it how long to hold its place
+// (`hold`, codec.ts). Its peers then keep its node live in every election, so that
+// nobody takes its IPs, for as long as its node is seen up (the adapter probes the node's
+// kernel, which answers while the speaker process is gone: member.ts) and at most `hold`
+// ms. The node's next boot takes the place over at once, with no join delay: it never
+// lost it. A speaker restart thus moves no IP. Moving one would reset every TCP
+// connection through it, since the new node has none of the old one's state (MetalLB
+// #805), while the old node's kernel goes on serving them throughout the restart; only
+// ARP/NDP answers pause, which clients with the address cached never need and clients
+// resolving it retry (Linux: 3 requests 1 s apart). If the node stops answering (it was
+// shutting down, its link went) the hold ends after one detection time and its IPs fail
+// over as for a cut link; if its speaker is not back within `hold` (removed from the
+// node, crash-looping) they are taken over then. A `leave` without a hold (or from a
+// speaker built before holds) is the make-before-break leave: peers take over at once
+// while the leaver answers through its grace period.
+//
+// The hold changes only who is live, so every speaker still runs the same election on
+// the same live set; a speaker that starts while another is held has not heard the
+// `leave` and does not count the held node (it joins the election when it comes back).
+//
 // Replay. Every message carries the sender's boot (start time + nonce) and a sequence
 // number. Per sender, only the newest boot is accepted and, within it, only increasing
 // sequence numbers: a replayed or reordered datagram is dropped. A boot older than the
@@ -28,6 +48,12 @@
 // cannot be fed packets recorded long ago. 0 turns that check off (older boots then still
 // wait for 60 s of silence).
 import type { BootId, Message } from './codec.js';
+
+/**
+ * How long a leaving speaker asks its peers to keep its node in the elections while it
+ * restarts: a DaemonSet pod replaced on a node that has its image is back in a few seconds.
+ */
+export const DEFAULT_RESTART_HOLD_MS = 10_000;
 
 export interface CoreOptions {
   /** The local node name; its own packets (reflected back) are dropped. */
@@ -48,6 +74,14 @@ export const DEFAULT_CORE_OPTIONS = {
   maxClockSkewMs: 60_000,
 } as const;
 
+/** A peer whose speaker left asking its node be kept live while it restarts. */
+export interface RestartHold {
+  /** Monotonic ms at which the hold ends whatever happens. */
+  readonly until: number;
+  /** Monotonic ms of the last sign the node is up (the leave, then node probes). */
+  readonly seen: number;
+}
+
 export interface PeerState {
   readonly boot: BootId;
   readonly highestSeq: number;
@@ -62,6 +96,8 @@ export interface PeerState {
   readonly wasLive: boolean;
   /** This boot said `leave`: nothing more from it is accepted. */
   readonly left: boolean;
+  /** Set while the peer is held live through a restart of its speaker. */
+  readonly hold?: RestartHold;
 }
 
 export interface MembershipState {
@@ -77,12 +113,16 @@ export interface Now {
   wall: number;
 }
 
-export type UpReason = 'settled' | 'joined' | 'recovered';
-export type DownReason = 'timeout' | 'leave' | 'restarted';
+/** `resumed`: the next boot of a held peer (it never stopped counting as live). */
+export type UpReason = 'settled' | 'joined' | 'recovered' | 'resumed';
+/** `nodeGone`: a held peer's node stopped answering; `holdExpired`: its speaker did not come back in time. */
+export type DownReason = 'timeout' | 'leave' | 'restarted' | 'nodeGone' | 'holdExpired';
 export type MembershipEvent =
   | { type: 'ready' }
   | { type: 'up'; node: string; reason: UpReason }
-  | { type: 'down'; node: string; reason: DownReason };
+  | { type: 'down'; node: string; reason: DownReason }
+  /** A live peer left asking to be held for `ms`: it stays live, nothing changes yet. */
+  | { type: 'hold'; node: string; ms: number };
 
 /** Why an authentic message was dropped. */
 export type CoreDropReason = 'self' | 'replay' | 'oldBoot' | 'stale' | 'left';
@@ -147,6 +187,12 @@ export function onMessage(state: MembershipState, m: Message, now: Now): Step {
     if (state.opts.maxClockSkewMs > 0 && Math.abs(now.wall - m.sentAt) > state.opts.maxClockSkewMs) {
       return { state, events, drop: 'stale' };
     }
+    if (known?.hold && m.type === 'alive') {
+      // The held node's next boot: it takes its own place back, still live.
+      events.push({ type: 'up', node: m.node, reason: 'resumed' });
+      const peer: PeerState = { boot: m.boot, highestSeq: m.seq, lastHeard: now.mono, interval: m.interval, since: now.mono, live: true, wasLive: true, left: false };
+      return { state: withPeer(state, m.node, peer), events };
+    }
     if (known?.live) events.push({ type: 'down', node: m.node, reason: 'restarted' });
     let peer: PeerState = {
       boot: m.boot,
@@ -165,6 +211,12 @@ export function onMessage(state: MembershipState, m: Message, now: Now): Step {
   if (m.seq <= known.highestSeq) return { state, events, drop: 'replay' };
   if (known.left) return { state, events, drop: 'left' };
   if (m.type === 'leave') {
+    const hold = m.hold ?? 0;
+    if (known.live && hold > 0) {
+      events.push({ type: 'hold', node: m.node, ms: hold });
+      const peer: PeerState = { ...known, highestSeq: m.seq, lastHeard: now.mono, left: true, hold: { until: now.mono + hold, seen: now.mono } };
+      return { state: withPeer(state, m.node, peer), events };
+    }
     if (known.live) events.push({ type: 'down', node: m.node, reason: 'leave' });
     const peer = { ...known, highestSeq: m.seq, lastHeard: now.mono, live: false, left: true };
     return { state: withPeer(state, m.node, peer), events };
@@ -196,7 +248,13 @@ export function onTick(state: MembershipState, now: number): Step {
   let peers: Map<string, PeerState> | undefined;
   for (const [node, peer] of next.peers) {
     let p = peer;
-    if (p.live && now - p.lastHeard >= detectionTime(next, p)) {
+    if (p.hold) {
+      const reason: DownReason | undefined = now >= p.hold.until ? 'holdExpired' : now - p.hold.seen >= detectionTime(next, p) ? 'nodeGone' : undefined;
+      if (reason) {
+        events.push({ type: 'down', node, reason });
+        p = { ...p, live: false, hold: undefined };
+      }
+    } else if (p.live && now - p.lastHeard >= detectionTime(next, p)) {
       events.push({ type: 'down', node, reason: 'timeout' });
       p = { ...p, live: false };
     } else if (!p.live && !p.left && now - p.lastHeard < detectionTime(next, p)) {
@@ -216,6 +274,10 @@ export function onTick(state: MembershipState, now: number): Step {
 export function nextDeadline(state: MembershipState): number | undefined {
   let at = state.ready ? Number.POSITIVE_INFINITY : state.startedAt + settleTime(state);
   for (const p of state.peers.values()) {
+    if (p.hold) {
+      at = Math.min(at, p.hold.until, p.hold.seen + detectionTime(state, p));
+      continue;
+    }
     if (p.left) continue;
     const expires = p.lastHeard + detectionTime(state, p);
     if (p.live) at = Math.min(at, expires);
@@ -225,6 +287,20 @@ export function nextDeadline(state: MembershipState): number | undefined {
     }
   }
   return Number.isFinite(at) ? at : undefined;
+}
+
+/** A sign that `node`'s host is up (member.ts probes held peers' nodes): extends its hold. */
+export function onNodeSeen(state: MembershipState, node: string, now: number): MembershipState {
+  const p = state.peers.get(node);
+  if (!p?.hold || now <= p.hold.seen) return state;
+  return withPeer(state, node, { ...p, hold: { ...p.hold, seen: now } });
+}
+
+/** Peers held through a restart of their speaker: the nodes to probe. */
+export function heldPeers(state: MembershipState): string[] {
+  const out: string[] = [];
+  for (const [node, p] of state.peers) if (p.hold) out.push(node);
+  return out;
 }
 
 /** The live speakers, the local one included. Meaningful once `ready`. */
@@ -248,10 +324,10 @@ export function newSender(node: string, bootTime: number, nonce: number): Sender
 }
 
 /** The next message to send (any destination) and the sender with its sequence advanced. */
-export function nextMessage(sender: Sender, type: Message['type'], interval: number, wall: number): { sender: Sender; message: Message } {
+export function nextMessage(sender: Sender, type: Message['type'], interval: number, wall: number, hold = 0): { sender: Sender; message: Message } {
   const seq = sender.seq + 1;
   return {
     sender: { ...sender, seq },
-    message: { type, node: sender.node, boot: sender.boot, seq, sentAt: Math.max(0, Math.floor(wall)), interval },
+    message: { type, node: sender.node, boot: sender.boot, seq, sentAt: Math.max(0, Math.floor(wall)), interval, ...(hold > 0 ? { hold } : {}) },
   };
 }

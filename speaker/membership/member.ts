@@ -22,21 +22,34 @@
 // (they drop this node and the next one takes over) and resolves after `leaveGraceMs`,
 // during which the caller keeps answering for the IPs it holds (make-before-break);
 // then `stop()`.
+//
+// Restart holds (core.ts, "Restarts"). `leave()` asks the peers to keep this node live for
+// `restartHoldMs` while its node stays up. A peer holding a node checks that it is up
+// every interval by opening a TCP connection to the node's address on the membership
+// port: nothing listens there, so a node that is up answers at once with a reset (or
+// accepts), and either proves its kernel runs and its link works. No answer for one
+// detection time ends the hold, and the node's IPs fail over as for a cut link. A
+// firewall dropping TCP on that port only makes restarts fail over like that (after
+// ~350 ms) instead of holding.
+import { connect as tcpConnect } from 'node:net';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Counter, Gauge } from 'prom-client';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { createMetrics, METRIC_PREFIX, type Metrics } from '../../shared/metrics.js';
-import { decode, encode, MembershipError, MIN_INTERVAL_MS, MAX_INTERVAL_MS, validNodeName, type CodecDropReason } from './codec.js';
+import { decode, encode, MAX_HOLD_MS, MembershipError, MIN_INTERVAL_MS, MAX_INTERVAL_MS, validNodeName, type CodecDropReason } from './codec.js';
 import {
   DEFAULT_CORE_OPTIONS,
+  DEFAULT_RESTART_HOLD_MS,
   initialState,
   liveNodes,
   newSender,
   nextDeadline,
+  heldPeers,
   nextMessage,
   onMessage,
+  onNodeSeen,
   onTick,
   type CoreDropReason,
   type MembershipEvent,
@@ -49,6 +62,26 @@ import type { MemberPeer } from './peers.js';
 
 export const MEMBERSHIP_PORT = 7946;
 export const DEFAULT_LEAVE_GRACE_MS = 1000;
+
+/** Whether the host at `address` is up: resolves true on any answer (a TCP reset or accept). */
+export type NodeProbe = (address: string, port: number, timeoutMs: number) => Promise<boolean>;
+
+/** A TCP connection attempt: a reset (ECONNREFUSED) or an accept proves the host's kernel answers. */
+export const tcpNodeProbe: NodeProbe = (address, port, timeoutMs) =>
+  new Promise((resolve) => {
+    const s = tcpConnect({ host: address, port });
+    let done = false;
+    const finish = (up: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.destroy();
+      resolve(up);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    s.once('connect', () => finish(true));
+    s.once('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ECONNREFUSED'));
+  });
 
 export interface MembershipConfig {
   /** This node's name, as in its Node object. */
@@ -74,6 +107,13 @@ export interface MembershipConfig {
   maxClockSkewMs?: number;
   /** How long after `leave()` the caller keeps answering (default 1 s). */
   leaveGraceMs?: number;
+  /**
+   * How long `leave()` asks the peers to keep this node live while its node stays up
+   * (default 10 s; 0: they take over at once, make-before-break). At most 65,535.
+   */
+  restartHoldMs?: number;
+  /** How held peers' nodes are checked (default: tcpNodeProbe); for tests. */
+  probeNode?: NodeProbe;
   /** How many `leave` datagrams to send, `leaveSpacingMs` apart (default 3, 20 ms). */
   leaveRepeats?: number;
   leaveSpacingMs?: number;
@@ -103,7 +143,10 @@ function gauge(m: Metrics, name: string, help: string): Gauge {
 }
 
 export class Membership {
-  private readonly cfg: Required<Omit<MembershipConfig, 'bindAddress' | 'rotation' | 'logger' | 'metrics' | 'clock' | 'key'>>;
+  private readonly cfg: Required<Omit<MembershipConfig, 'bindAddress' | 'rotation' | 'logger' | 'metrics' | 'clock' | 'key' | 'probeNode'>>;
+  private readonly probeNode: NodeProbe;
+  /** Held peers with a probe under way. */
+  private readonly probing = new Set<string>();
   private readonly log: Logger;
   private readonly clock: { mono(): number; wall(): number };
   private readonly m: {
@@ -125,6 +168,7 @@ export class Membership {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private nextSendAt = Number.POSITIVE_INFINITY;
+  private nextProbeAt = 0;
   private leaving = false;
   private stopped = false;
   private lastWarn = new Map<string, number>();
@@ -140,6 +184,7 @@ export class Membership {
       holdDownMs: config.holdDownMs ?? DEFAULT_CORE_OPTIONS.holdDownMs,
       maxClockSkewMs: config.maxClockSkewMs ?? DEFAULT_CORE_OPTIONS.maxClockSkewMs,
       leaveGraceMs: config.leaveGraceMs ?? DEFAULT_LEAVE_GRACE_MS,
+      restartHoldMs: config.restartHoldMs ?? DEFAULT_RESTART_HOLD_MS,
       leaveRepeats: config.leaveRepeats ?? 3,
       leaveSpacingMs: config.leaveSpacingMs ?? 20,
     };
@@ -152,6 +197,9 @@ export class Membership {
       throw new MembershipError('badOptions', `joinDelayMs must exceed the listening time (${intervalMs * detectMultiplier} ms) for make-before-break`);
     }
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new MembershipError('badOptions', `bad port ${port}`);
+    const hold = this.cfg.restartHoldMs;
+    if (!Number.isInteger(hold) || hold < 0 || hold > MAX_HOLD_MS) throw new MembershipError('badOptions', `restartHoldMs must be an integer in 0..${MAX_HOLD_MS}`);
+    this.probeNode = config.probeNode ?? tcpNodeProbe;
     if (config.bindAddress !== undefined && !isIPv4(config.bindAddress) && !isIPv6(config.bindAddress)) {
       throw new MembershipError('badOptions', `bindAddress ${config.bindAddress} is not an IP address`);
     }
@@ -251,7 +299,7 @@ export class Membership {
     if (!this.state || this.leaving || this.stopped) return;
     this.leaving = true;
     this.nextSendAt = Number.POSITIVE_INFINITY;
-    this.log.info({ grace: this.cfg.leaveGraceMs }, 'membership: leaving');
+    this.log.info({ grace: this.cfg.leaveGraceMs, holdMs: this.cfg.restartHoldMs }, 'membership: leaving');
     const started = this.clock.mono();
     for (let i = 0; i < this.cfg.leaveRepeats; i++) {
       if (i > 0) await sleep(this.cfg.leaveSpacingMs);
@@ -340,6 +388,12 @@ export class Membership {
           changed = true;
           continue;
         }
+        if (e.type === 'hold') {
+          // The live set is unchanged: nothing to report to the listeners.
+          this.m.transitions.inc({ direction: 'hold', reason: 'leave' });
+          this.log.info({ peer: e.node, holdMs: e.ms }, 'membership: peer restarting; its node keeps its IPs while it is up');
+          continue;
+        }
         this.m.transitions.inc({ direction: e.type, reason: e.reason });
         this.log.info({ peer: e.node, reason: e.reason }, e.type === 'up' ? 'membership: peer up' : 'membership: peer down');
         changed ||= step.state.ready;
@@ -361,10 +415,31 @@ export class Membership {
     }
   }
 
-  /** Sleeps until the next send or the core's next deadline, whichever is first. */
+  /** Probes the nodes of held peers (at most one probe each under way); each answer extends its hold. */
+  private probeHeld(): void {
+    if (!this.state || this.stopped) return;
+    const timeout = this.cfg.intervalMs * this.cfg.detectMultiplier;
+    for (const node of heldPeers(this.state)) {
+      const peer = this.peers.find((p) => p.name === node);
+      if (!peer || this.probing.has(node)) continue;
+      this.probing.add(node);
+      this.probeNode(peer.address, peer.port ?? this.cfg.port, timeout).then(
+        (up) => {
+          this.probing.delete(node);
+          if (!up || this.stopped || !this.state) return;
+          this.state = onNodeSeen(this.state, node, this.clock.mono());
+          this.schedule();
+        },
+        () => this.probing.delete(node),
+      );
+    }
+  }
+
+  /** Sleeps until the next send, the next probe of a held peer, or the core's next deadline, whichever is first. */
   private schedule(): void {
     if (this.stopped || !this.state) return;
-    const at = Math.min(this.nextSendAt, nextDeadline(this.state) ?? Number.POSITIVE_INFINITY);
+    const probeAt = this.state.peers.size > 0 && heldPeers(this.state).length > 0 ? this.nextProbeAt : Number.POSITIVE_INFINITY;
+    const at = Math.min(this.nextSendAt, probeAt, nextDeadline(this.state) ?? Number.POSITIVE_INFINITY);
     if (at >= this.timerAt || !Number.isFinite(at)) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
@@ -386,13 +461,17 @@ export class Membership {
       // Up to 10% early, never late: the interval announced is a promise (RFC 5880 §6.8.7 jitters likewise).
       this.nextSendAt = mono + this.cfg.intervalMs * (0.9 + 0.1 * Math.random());
     }
+    if (mono >= this.nextProbeAt) {
+      this.probeHeld();
+      this.nextProbeAt = mono + this.cfg.intervalMs;
+    }
     this.apply(onTick(this.state, mono));
   }
 
   private broadcast(type: 'alive' | 'leave'): void {
     if (!this.sender || this.stopped) return;
     const mono = this.clock.mono();
-    const next = nextMessage(this.sender, type, this.cfg.intervalMs, this.clock.wall());
+    const next = nextMessage(this.sender, type, this.cfg.intervalMs, this.clock.wall(), type === 'leave' ? this.cfg.restartHoldMs : 0);
     this.sender = next.sender;
     const buf = encode(next.message, signingKey(this.ring, mono));
     for (const peer of this.peers) {

@@ -300,8 +300,28 @@ export class Prober {
     return hi - lo + 1 - new Set(got).size;
   }
 
+  /** Stops probing; resolves once every request in flight has ended and its line is read. */
   async stop(): Promise<void> {
+    const drained = this.child.stdout && !this.child.stdout.readableEnded ? new Promise((resolve) => this.child.stdout?.once('close', resolve)) : undefined;
     await stopChildren([this.child]);
+    await drained;
+  }
+
+  /**
+   * Probes numbered `from` onwards (up to the last one sent) that got no answer, or an
+   * error: after stop(), every probe that did not succeed. A strict check leaves nothing
+   * out for being in flight.
+   */
+  unanswered(from: number): { missing: number[]; failed: Answer[] } {
+    const got = new Map(this.answers.filter((a) => a.s >= from).map((a) => [a.s, a]));
+    const missing: number[] = [];
+    for (let s = from; s <= this.sent; s++) if (!got.has(s)) missing.push(s);
+    return { missing, failed: [...got.values()].filter((a) => a.e !== undefined) };
+  }
+
+  /** The number of the last probe sent so far (0 before the first). */
+  lastSent(): number {
+    return this.sent;
   }
 }
 

@@ -333,16 +333,23 @@ describe('speaker/l2/announcer', () => {
     await h.a.stop();
   });
 
-  it('make-before-break: leave first, answer through the grace period, then close', async () => {
+  it('make-before-break: leave first, answer through the grace period, then close; no gratuitous frame after stop()', async () => {
     const h = await harness();
     h.a.update(SNAP);
     const m = h.membership();
     m.holdLeave = true;
     m.emit(NODES, [{ type: 'ready' }]);
+    assert.equal(m.config.restartHoldMs, DEFAULT_L2_SETTINGS.restartHoldMs, 'the leave asks for the configured restart hold');
     const ip = (winners(NODES).get('n1') ?? [])[0] as string;
+    // Mid-burst (the takeover repeats run for seconds): a node taking over must not be
+    // undone by this one's remaining repeats.
+    await h.clock.advance(500);
+    assert.ok(h.sent().length > 0);
     const stopping = h.a.stop();
     await h.clock.advance(0);
     assert.deepEqual(m.calls, ['start', 'leave']);
+    await h.clock.advance(5000);
+    assert.deepEqual(h.sent(), [], 'no announcement once leaving');
     assert.ok(h.answers(ip), 'still answering while the peers take over');
     assert.ok(h.io.opened.every((s) => !s.closed));
     m.leaving?.resolve();

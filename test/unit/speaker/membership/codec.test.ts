@@ -48,6 +48,23 @@ describe('membership codec', () => {
     }
   });
 
+  it('a leave carries its restart hold in the field after the interval, in ms', () => {
+    const leave: Message = { ...msg, type: 'leave', hold: 10_000 };
+    const buf = encode(leave, KEY);
+    assert.equal(buf.readUInt8(3), 2, 'type leave');
+    assert.equal(buf.subarray(6, 8).toString('hex'), '2710', 'hold 10000 ms');
+    assert.deepEqual(decode(buf, [KEY]), { ok: true, message: leave, keyIndex: 0 });
+    // A leave with no hold decodes without one (take over at once), as from older speakers.
+    const plain: Message = { ...msg, type: 'leave' };
+    assert.equal(encode(plain, KEY).readUInt16BE(6), 0);
+    assert.deepEqual(decode(encode(plain, KEY), [KEY]), { ok: true, message: plain, keyIndex: 0 });
+    assert.deepEqual(decode(encode({ ...plain, hold: 0 }, KEY), [KEY]), { ok: true, message: plain, keyIndex: 0 });
+    // Tampering with the hold breaks the MAC.
+    const tampered = Buffer.from(buf);
+    tampered.writeUInt16BE(0xffff, 6);
+    assert.deepEqual(decode(tampered, [KEY]), { ok: false, reason: 'badMac' });
+  });
+
   it('round-trips any valid message (property)', () => {
     const name = fc.stringMatching(/^[a-z0-9]([a-z0-9.-]{0,60}[a-z0-9])?$/);
     const u53 = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
@@ -60,9 +77,10 @@ describe('membership codec', () => {
           seq: u53,
           sentAt: u53,
           interval: fc.integer({ min: 10, max: 60_000 }),
+          hold: fc.integer({ min: 0, max: 0xffff }),
         }),
-        (generated) => {
-          const m: Message = { ...generated, boot: { ...generated.boot } };
+        ({ hold, ...generated }) => {
+          const m: Message = { ...generated, boot: { ...generated.boot }, ...(generated.type === 'leave' && hold > 0 ? { hold } : {}) };
           assert.deepEqual(decode(encode(m, KEY), [KEY]), { ok: true, message: m, keyIndex: 0 });
         },
       ),
@@ -108,8 +126,9 @@ describe('membership codec', () => {
     assert.deepEqual(decode(good, [OTHER]), { ok: false, reason: 'badMac' }, 'wrong key');
     assert.deepEqual(decode(good, []), { ok: false, reason: 'badMac' }, 'no key');
     assert.deepEqual(decode(good, [new Uint8Array(0)]), { ok: false, reason: 'badMac' }, 'empty key');
-    // The reserved field is ignored, but still covered by the MAC.
-    assert.equal(decode(resign((b) => b.writeUInt16BE(0xffff, 6)), [KEY]).ok, true);
+    // The hold field is ignored in an alive, but still covered by the MAC.
+    const reserved = decode(resign((b) => b.writeUInt16BE(0xffff, 6)), [KEY]);
+    assert.deepEqual(reserved, { ok: true, message: msg, keyIndex: 0 });
   });
 
   it('decode never throws and never accepts unsigned junk (fuzz)', () => {
@@ -138,6 +157,9 @@ describe('membership codec', () => {
       ['fraction', { seq: 1.5 }],
       ['nonce', { boot: { time: 1, nonce: 2 ** 32 } }],
       ['type', { type: 'hello' as 'alive' }],
+      ['hold on an alive', { hold: 1000 }],
+      ['hold beyond 16 bits', { type: 'leave', hold: 65_536 }],
+      ['fractional hold', { type: 'leave', hold: 0.5 }],
     ];
     for (const [name, over] of bad) {
       assert.throws(() => encode({ ...msg, ...over }, KEY), MembershipError, name);

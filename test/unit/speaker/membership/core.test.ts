@@ -2,12 +2,14 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { decode, encode, type BootId, type Message } from '../../../../speaker/membership/codec.js';
 import {
+  heldPeers,
   initialState,
   liveNodes,
   newSender,
   nextDeadline,
   nextMessage,
   onMessage,
+  onNodeSeen,
   onTick,
   type CoreOptions,
   type MembershipEvent,
@@ -210,6 +212,92 @@ describe('membership core', () => {
       w.take().filter((e) => e.type !== 'ready' && e.node === 'a'),
       [{ type: 'up', node: 'a', reason: 'joined' }],
     );
+  });
+
+  describe('restart holds (a leave asking its node be kept live)', () => {
+    const NEXT_BOOT: BootId = { time: WALL0 + 10, nonce: 9 };
+
+    it('keeps the leaver live while its node is seen up; its next boot takes its place at once', () => {
+      const w = settled(['a', 'b']);
+      const t = w.now;
+      assert.equal(w.deliver(w.msg('a', { type: 'leave', hold: 5000 })), undefined);
+      assert.deepEqual(w.take(), [{ type: 'hold', node: 'a', ms: 5000 }]);
+      assert.deepEqual(heldPeers(w.state), ['a']);
+      // The leave's repeats and the old boot's heartbeats change nothing.
+      assert.equal(w.deliver(w.msg('a', { type: 'leave', hold: 5000 })), 'left');
+      assert.equal(w.deliver(w.msg('a')), 'left');
+      // Two seconds of silence from the speaker, its node answering probes every 100 ms.
+      for (let at = t + 100; at <= t + 2000; at += 100) {
+        w.state = onNodeSeen(w.state, 'a', at);
+        w.run(['b'], at, 100);
+      }
+      assert.deepEqual(w.take(), []);
+      assert.deepEqual(w.live(), ['a', 'b', 'me']);
+      // The restarted speaker: live from its first heartbeat, no join delay, no down.
+      w.deliver(w.msg('a', { boot: NEXT_BOOT, seq: 1 }));
+      assert.deepEqual(w.take(), [{ type: 'up', node: 'a', reason: 'resumed' }]);
+      assert.deepEqual(heldPeers(w.state), []);
+      assert.deepEqual(w.live(), ['a', 'b', 'me']);
+      // From then on it is an ordinary live peer: silence is a timeout.
+      w.run(['b'], w.now + 400, 50);
+      assert.deepEqual(w.take(), [{ type: 'down', node: 'a', reason: 'timeout' }]);
+    });
+
+    it('ends the hold one detection time after the node was last seen (its node went away)', () => {
+      const w = settled(['a']);
+      const t = w.now;
+      w.deliver(w.msg('a', { type: 'leave', hold: 10_000 }));
+      w.take();
+      w.state = onNodeSeen(w.state, 'a', t + 100);
+      assert.equal(nextDeadline(w.state), t + 100 + 350);
+      w.run([], t + 449, 50);
+      assert.deepEqual(w.take(), []);
+      w.tick(t + 450);
+      assert.deepEqual(w.take(), [{ type: 'down', node: 'a', reason: 'nodeGone' }]);
+      assert.deepEqual(w.live(), ['me']);
+      // A late probe answer does not bring it back; its next boot joins as a newcomer.
+      w.state = onNodeSeen(w.state, 'a', t + 500);
+      assert.deepEqual(w.live(), ['me']);
+      const from = w.now;
+      for (let i = 0; i <= 5; i++) {
+        w.tick(from + i * 100);
+        w.deliver(w.msg('a', { boot: NEXT_BOOT, seq: i + 1 }));
+      }
+      assert.deepEqual(w.take(), [{ type: 'up', node: 'a', reason: 'joined' }]);
+    });
+
+    it('ends the hold when it runs out, node seen or not (the speaker is not coming back)', () => {
+      const w = settled(['a']);
+      const t = w.now;
+      w.deliver(w.msg('a', { type: 'leave', hold: 1000 }));
+      w.take();
+      for (let at = t + 100; at < t + 1000; at += 100) {
+        w.state = onNodeSeen(w.state, 'a', at);
+        w.tick(at);
+      }
+      assert.deepEqual(w.take(), []);
+      w.state = onNodeSeen(w.state, 'a', t + 1000);
+      assert.ok((nextDeadline(w.state) ?? Infinity) <= t + 1000);
+      w.tick(t + 1000);
+      assert.deepEqual(w.take(), [{ type: 'down', node: 'a', reason: 'holdExpired' }]);
+      assert.deepEqual(w.live(), ['me']);
+    });
+
+    it('a leave without a hold, or from a peer not yet live, takes it down as before', () => {
+      const w = settled(['a']);
+      w.deliver(w.msg('a', { type: 'leave' }));
+      assert.deepEqual(w.take(), [{ type: 'down', node: 'a', reason: 'leave' }]);
+      // A newcomer still in its join delay leaving with a hold is simply gone.
+      const t = w.now;
+      w.tick(t + 100);
+      w.deliver(w.msg('c'));
+      w.tick(t + 200);
+      w.deliver(w.msg('c', { type: 'leave', hold: 5000 }));
+      w.tick(t + 2000);
+      assert.deepEqual(w.take(), []);
+      assert.deepEqual(w.live(), ['me']);
+      assert.deepEqual(heldPeers(w.state), []);
+    });
   });
 
   it('a restart (new boot while live) is a down, then a join', () => {
