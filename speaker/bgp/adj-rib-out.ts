@@ -2,11 +2,16 @@
 // it. The session hands over the whole wanted set each time; sync() returns only the
 // difference as UPDATEs: withdrawals, then new or changed routes, with routes sharing
 // one set of attributes packed together (update-builder.ts). Pure: no socket, no clock.
-import { familyBits, parseIP, type Family } from '../../shared/ip/ip.js';
+//
+// Compact, because a speaker holds 10,000 routes per session: a route is its NLRI key (a
+// short string of its wire octets, prefix.ts) mapped to a shared attribute set, so the
+// wanted and sent tables are two maps of shared objects, and sending needs no address
+// parsed or formatted.
+import type { Family } from '../../shared/ip/ip.js';
 import type { CodecContext } from './context.js';
-import { prefixFromIP, type Prefix } from './prefix.js';
-import { buildAnnouncements, buildWithdrawals, type RouteAttributes } from './update-builder.js';
-import type { UpdateMessage } from './update.js';
+import { NlriPrefix, nlriOf, type Nlri, type Prefix } from './prefix.js';
+import type { RouteAttributes } from './update-builder.js';
+import { packAnnouncements, packWithdrawals } from './update-packer.js';
 
 /** One prefix to announce, with its attributes (BGPAdvertisement after aggregation). */
 export interface Advertisement {
@@ -44,175 +49,254 @@ export interface PeerContext {
   readonly codec: CodecContext;
 }
 
-interface Route {
-  readonly prefix: Prefix;
+type Large = readonly (readonly [number, number, number])[];
+
+/** One set of route attributes, shared by every route that has it. */
+interface Attributes {
   readonly localPref?: number;
   /** Sorted, no duplicates. */
   readonly communities: readonly number[];
-  readonly largeCommunities: readonly (readonly [number, number, number])[];
+  /** Sorted, no duplicates. */
+  readonly largeCommunities: Large;
+  /** What goes on the wire to an internal peer: equal keys, identical UPDATE attributes. */
+  readonly internalKey: string;
+  /** The same to an external peer (no LOCAL_PREF). */
+  readonly externalKey: string;
 }
 
 const isU32 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
-
-function prefixKey(p: Prefix): string {
-  return `${p.prefix}/${p.length}`;
-}
 
 function compareLarge(a: readonly number[], b: readonly number[]): number {
   return (a[0]! - b[0]!) || (a[1]! - b[1]!) || (a[2]! - b[2]!);
 }
 
-function uniqueLarge(list: readonly (readonly [number, number, number])[]): [number, number, number][] {
+function uniqueLarge(list: Large): [number, number, number][] {
   const sorted = [...list].map((c) => [c[0], c[1], c[2]] as [number, number, number]).sort(compareLarge);
   return sorted.filter((c, i) => i === 0 || compareLarge(c, sorted[i - 1]!) !== 0);
 }
 
-/** An advertisement as a route, or why it cannot be one. */
-function toRoute(ad: Advertisement): Route | string {
-  const ip = parseIP(ad.prefix);
-  if (!ip || ip.family !== ad.family) return `"${ad.prefix}" is not an IPv${ad.family} address`;
-  if (!Number.isInteger(ad.length) || ad.length < 0 || ad.length > familyBits(ad.family)) return `prefix length ${ad.length} for IPv${ad.family}`;
+const uniqueSorted = (xs: readonly number[]): number[] => [...new Set(xs)].sort((a, b) => a - b);
+
+/** Why an advertisement's attributes cannot be sent, if they cannot. */
+function badAttributes(ad: Advertisement): string | undefined {
   if (ad.localPref !== undefined && !isU32(ad.localPref)) return `localPref ${ad.localPref}`;
   const badCommunity = ad.communities.find((c) => !isU32(c));
   if (badCommunity !== undefined) return `community ${badCommunity}`;
   if (ad.largeCommunities.some((c) => c.length !== 3 || !c.every(isU32))) return 'large community out of range';
-  // Host bits are dropped as on the wire (RFC 4271 §4.3), so the key is the network.
-  // prefixFromIP also remembers the parsed value, so encoding does not parse it again.
-  return {
-    prefix: prefixFromIP(ip, ad.length),
-    ...(ad.localPref !== undefined ? { localPref: ad.localPref } : {}),
-    communities: [...new Set(ad.communities)].sort((a, b) => a - b),
-    largeCommunities: uniqueLarge(ad.largeCommunities),
-  };
+  return undefined;
 }
 
-/**
- * Two advertisements of one prefix (two BGPAdvertisements matching one IP) become one
- * route carrying both sets of communities. The config model refuses conflicting
- * localPref for one prefix; should two still arrive, the higher one wins, so the result
- * does not depend on their order.
- */
-function merge(a: Route, b: Route): Route {
-  const localPref = a.localPref === undefined ? b.localPref : b.localPref === undefined ? a.localPref : Math.max(a.localPref, b.localPref);
-  return {
-    prefix: a.prefix,
-    ...(localPref !== undefined ? { localPref } : {}),
-    communities: [...new Set([...a.communities, ...b.communities])].sort((x, y) => x - y),
-    largeCommunities: uniqueLarge([...a.largeCommunities, ...b.largeCommunities]),
-  };
+/** Attribute sets by their full text: one object per distinct set, kept across setWanted calls. */
+class AttributePool {
+  private pool = new Map<string, Attributes>();
+  private next = new Map<string, Attributes>();
+
+  get(localPref: number | undefined, communities: readonly number[], large: Large): Attributes {
+    const c = uniqueSorted(communities);
+    const l = uniqueLarge(large);
+    const tail = `${c.join(',')}|${l.map((x) => x.join(':')).join(',')}`;
+    const full = `${localPref ?? ''}|${tail}`;
+    let a = this.next.get(full) ?? this.pool.get(full);
+    if (!a) {
+      a = {
+        ...(localPref !== undefined ? { localPref } : {}),
+        communities: c,
+        largeCommunities: l,
+        internalKey: `${localPref ?? DEFAULT_LOCAL_PREF}|${tail}`,
+        externalKey: `|${tail}`,
+      };
+    }
+    this.next.set(full, a);
+    return a;
+  }
+
+  /** Two advertisements of one prefix: communities are the union; the higher localPref wins, so order does not matter. */
+  merge(a: Attributes, b: Attributes): Attributes {
+    if (a === b) return a;
+    const lp = a.localPref === undefined ? b.localPref : b.localPref === undefined ? a.localPref : Math.max(a.localPref, b.localPref);
+    return this.get(lp, [...a.communities, ...b.communities], [...a.largeCommunities, ...b.largeCommunities]);
+  }
+
+  /** Ends a setWanted: sets no longer used are dropped. */
+  swap(): void {
+    this.pool = this.next;
+    this.next = new Map();
+  }
 }
 
-/** The attributes a route is sent with on this session; equal keys mean identical UPDATE attributes. */
-function attributeKey(r: Route, peer: PeerContext): string {
-  const lp = peer.internal ? String(r.localPref ?? DEFAULT_LOCAL_PREF) : '';
-  return `${lp}|${r.communities.join(',')}|${r.largeCommunities.map((c) => c.join(':')).join(',')}`;
-}
-
-function attributesFor(r: Route, peer: PeerContext): RouteAttributes {
+function attributesFor(a: Attributes, peer: PeerContext): RouteAttributes {
   return {
     origin: 'igp',
     asPath: peer.internal ? [] : [peer.localASN],
     ...(peer.nextHop ? { nextHop: peer.nextHop } : {}),
     ...(peer.nextHopV6 ? { nextHopV6: peer.nextHopV6 } : {}),
-    ...(peer.internal ? { localPref: r.localPref ?? DEFAULT_LOCAL_PREF } : {}),
-    communities: r.communities,
-    largeCommunities: r.largeCommunities,
+    ...(peer.internal ? { localPref: a.localPref ?? DEFAULT_LOCAL_PREF } : {}),
+    communities: a.communities,
+    largeCommunities: a.largeCommunities,
   };
 }
 
-/** Whether the session can carry the route at all: family negotiated, next hop known. */
-function sendable(p: Prefix, peer: PeerContext): boolean {
-  if (!peer.families.includes(p.family)) return false;
-  return p.family === 4 ? peer.nextHop !== undefined : peer.nextHopV6 !== undefined;
+/** Whether the session can carry routes of a family: negotiated, and a next hop known. */
+function sendableFamily(family: Family, peer: PeerContext): boolean {
+  if (!peer.families.includes(family)) return false;
+  return family === 4 ? peer.nextHop !== undefined : peer.nextHopV6 !== undefined;
 }
 
+/** One family's routes: NLRI -> attributes. */
+interface Table {
+  wanted: Map<Nlri, Attributes>;
+  /** The attributes each prefix was last announced with. */
+  sent: Map<Nlri, Attributes>;
+}
+
+const FAMILIES = [4, 6] as const;
+
 export class AdjRibOut {
-  private wanted = new Map<string, Route>();
-  /** Prefix key -> the route and the attribute key it was last announced with. */
-  private readonly sent = new Map<string, { route: Route; key: string }>();
+  private readonly tables: Record<Family, Table> = { 4: { wanted: new Map(), sent: new Map() }, 6: { wanted: new Map(), sent: new Map() } };
+  private readonly attributes = new AttributePool();
+  /**
+   * The NLRI of advertisements seen before: the planner hands the same objects again for
+   * unchanged routes, so a new wanted set parses only what is new.
+   */
+  private readonly nlri = new WeakMap<Advertisement, Nlri>();
 
   /** Replaces the wanted set. Returns why any advertisement was refused (a caller's bug). */
   setWanted(ads: readonly Advertisement[]): string[] {
-    const wanted = new Map<string, Route>();
+    const wanted: Record<Family, Map<Nlri, Attributes>> = { 4: new Map(), 6: new Map() };
     const refused: string[] = [];
+    let last: { ad: Advertisement; attrs: Attributes } | undefined;
     for (const ad of ads) {
-      const r = toRoute(ad);
-      if (typeof r === 'string') {
-        refused.push(r);
-        continue;
+      let k = this.nlri.get(ad);
+      if (k === undefined) {
+        k = nlriOf(ad.prefix, ad.family, ad.length);
+        if (k === undefined) {
+          refused.push(`"${ad.prefix}/${ad.length}" is not an IPv${ad.family} prefix`);
+          continue;
+        }
+        this.nlri.set(ad, k);
       }
-      const k = prefixKey(r.prefix);
-      const prev = wanted.get(k);
-      wanted.set(k, prev ? merge(prev, r) : r);
+      let attrs: Attributes;
+      // Advertisements come with shared community lists: one lookup per run of equal ones.
+      if (last && last.ad.localPref === ad.localPref && last.ad.communities === ad.communities && last.ad.largeCommunities === ad.largeCommunities) {
+        attrs = last.attrs;
+      } else {
+        const bad = badAttributes(ad);
+        if (bad !== undefined) {
+          refused.push(bad);
+          continue;
+        }
+        attrs = this.attributes.get(ad.localPref, ad.communities, ad.largeCommunities);
+        last = { ad, attrs };
+      }
+      const table = wanted[ad.family];
+      const prev = table.get(k);
+      table.set(k, prev ? this.attributes.merge(prev, attrs) : attrs);
     }
-    this.wanted = wanted;
+    this.attributes.swap();
+    this.tables[4].wanted = wanted[4];
+    this.tables[6].wanted = wanted[6];
     return refused;
   }
 
   /** The session went down: the peer has forgotten everything (or keeps it only as stale, RFC 4724). */
   reset(): void {
-    this.sent.clear();
+    for (const f of FAMILIES) this.tables[f].sent = new Map();
   }
 
   /** Prefixes the peer has from us now. */
   get sentCount(): number {
-    return this.sent.size;
+    return this.tables[4].sent.size + this.tables[6].sent.size;
   }
 
   get wantedCount(): number {
-    return this.wanted.size;
+    return this.tables[4].wanted.size + this.tables[6].wanted.size;
   }
 
   /** Wanted prefixes the peer does not have as wanted, plus sent ones it should no longer have. */
   pendingCount(peer?: PeerContext): number {
-    if (!peer) return this.wanted.size;
+    if (!peer) return this.wantedCount;
+    const internal = peer.internal;
     let n = 0;
-    for (const [k, r] of this.wanted) if (this.sent.get(k)?.key !== attributeKey(r, peer)) n++;
-    for (const k of this.sent.keys()) if (!this.wanted.has(k)) n++;
+    for (const f of FAMILIES) {
+      const { wanted, sent } = this.tables[f];
+      if (sent === wanted) continue;
+      wanted.forEach((a, k) => {
+        const s = sent.get(k);
+        if (s === undefined || (s !== a && (internal ? s.internalKey !== a.internalKey : s.externalKey !== a.externalKey))) n++;
+      });
+      sent.forEach((_, k) => {
+        if (!wanted.has(k)) n++;
+      });
+    }
     return n;
   }
 
-  /** Wanted prefixes this session cannot carry (family not negotiated, no next hop of that family). */
-  unsendable(peer: PeerContext): Prefix[] {
-    return [...this.wanted.values()].filter((r) => !sendable(r.prefix, peer)).map((r) => r.prefix);
+  /** How many wanted prefixes this session cannot carry (family not negotiated, no next hop of that family), and one of them. */
+  unsendable(peer: PeerContext): { count: number; example?: Prefix } {
+    let count = 0;
+    let example: Prefix | undefined;
+    for (const f of FAMILIES) {
+      const { wanted } = this.tables[f];
+      if (wanted.size === 0 || sendableFamily(f, peer)) continue;
+      count += wanted.size;
+      example ??= new NlriPrefix(f, wanted.keys().next().value as Nlri);
+    }
+    return example ? { count, example } : { count };
   }
 
   /**
-   * The UPDATEs that bring the peer from what was sent to what is wanted; records them
-   * as sent. Withdrawals come first, so a prefix never briefly has both states.
+   * The UPDATEs, encoded, that bring the peer from what was sent to what is wanted;
+   * records them as sent. Withdrawals come first, so a prefix never briefly has both
+   * states; announcements go by attribute set, IPv4 before IPv6 within one.
+   *
+   * Once a family is in step, its sent table is the wanted map itself (setWanted always
+   * makes a new map and never changes an old one): a session holding 10,000 routes keeps
+   * one table, and a new session's first sync is a single pass over it.
    */
-  sync(peer: PeerContext): UpdateMessage[] {
-    const withdraw: Prefix[] = [];
-    for (const [k, s] of this.sent) {
-      const w = this.wanted.get(k);
-      if (!w || !sendable(w.prefix, peer)) {
-        withdraw.push(s.route.prefix);
-        this.sent.delete(k);
+  sync(peer: PeerContext): Buffer[] {
+    const internal = peer.internal;
+    const out: Buffer[] = [];
+    const groups = new Map<string, { attrs: Attributes; nlri: Record<Family, Nlri[]> }>();
+    for (const f of FAMILIES) {
+      const t = this.tables[f];
+      const { sent, wanted } = t;
+      if (!sendableFamily(f, peer)) {
+        if (sent.size > 0) out.push(...packWithdrawals(f, [...sent.keys()], peer.codec));
+        t.sent = new Map();
+        continue;
       }
+      if (sent === wanted) continue;
+      const withdraw: Nlri[] = [];
+      sent.forEach((_, k) => {
+        if (!wanted.has(k)) withdraw.push(k);
+      });
+      out.push(...packWithdrawals(f, withdraw, peer.codec));
+      const fresh = sent.size === 0;
+      wanted.forEach((a, k) => {
+        const key = internal ? a.internalKey : a.externalKey;
+        if (!fresh) {
+          const s = sent.get(k);
+          // Equal keys: the peer holds the route as it would be sent now (eBGP ignores localPref).
+          if (s !== undefined && (s === a || (internal ? s.internalKey : s.externalKey) === key)) return;
+        }
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = { attrs: a, nlri: { 4: [], 6: [] } }));
+        g.nlri[f].push(k);
+      });
+      t.sent = wanted;
     }
-    const groups = new Map<string, { route: Route; prefixes: Prefix[] }>();
-    for (const [k, r] of this.wanted) {
-      if (!sendable(r.prefix, peer)) continue;
-      const key = attributeKey(r, peer);
-      if (this.sent.get(k)?.key === key) continue;
-      const g = groups.get(key);
-      if (g) g.prefixes.push(r.prefix);
-      else groups.set(key, { route: r, prefixes: [r.prefix] });
-      this.sent.set(k, { route: r, key });
-    }
-    const out = withdraw.length > 0 ? buildWithdrawals(withdraw, peer.codec) : [];
-    const keys = [...groups.keys()].sort();
-    for (const key of keys) {
+    for (const key of [...groups.keys()].sort()) {
       const g = groups.get(key)!;
-      out.push(...buildAnnouncements(g.prefixes, attributesFor(g.route, peer), peer.codec));
+      const attrs = attributesFor(g.attrs, peer);
+      for (const f of FAMILIES) out.push(...packAnnouncements(f, g.nlri[f], attrs, peer.codec));
     }
     return out;
   }
 
   /** RFC 2918 §4: the whole Adj-RIB-Out of one family again (after any pending change). */
-  refresh(family: Family, peer: PeerContext): UpdateMessage[] {
+  refresh(family: Family, peer: PeerContext): Buffer[] {
     const pending = this.sync(peer);
-    for (const [k, s] of this.sent) if (s.route.prefix.family === family) this.sent.delete(k);
+    this.tables[family].sent = new Map();
     return [...pending, ...this.sync(peer)];
   }
 }

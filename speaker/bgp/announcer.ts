@@ -23,7 +23,7 @@ import type { Logger } from '../../shared/log.js';
 import type { Announcer } from '../announcer.js';
 import type { SpeakerSnapshot } from '../snapshot.js';
 import { BGPMetrics } from './announcer-metrics.js';
-import { planBGP, type BGPPlan, type PeerPlan, type ServicePlan } from './planner.js';
+import { BGPPlanner, type BGPPlan, type PeerPlan, type ServicePlan } from './planner.js';
 import type { Advertisement, SessionConfig, SessionStatus } from './session.js';
 import {
   SERVICE_STATUSES,
@@ -95,15 +95,14 @@ interface SessionEntry {
   bfd?: PeerBFD;
 }
 
-interface ServiceEntry {
-  readonly plan: ServicePlan;
-}
-
 function sameAdvertisements(a: readonly Advertisement[], b: readonly Advertisement[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
+    // The planner hands out the same objects for unchanged routes.
+    if (x === y) continue;
     if (x.prefix !== y.prefix || x.length !== y.length || x.family !== y.family || x.localPref !== y.localPref) return false;
     if (x.communities.length !== y.communities.length || x.communities.some((c, j) => c !== y.communities[j])) return false;
     if (!isDeepStrictEqual(x.largeCommunities, y.largeCommunities)) return false;
@@ -116,7 +115,10 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
 export class BGPAnnouncer implements Announcer {
   readonly protocol = 'bgp' as const;
   private readonly sessions = new Map<string, SessionEntry>();
-  private readonly services = new Map<string, ServiceEntry>();
+  /** Services announced, as last planned. */
+  private readonly services = new Map<string, ServicePlan>();
+  private readonly planner = new BGPPlanner();
+  private lastServices: readonly ServicePlan[] | undefined;
   private readonly sync: StatusSync;
   private readonly metrics: BGPMetrics;
   private readonly log: Logger;
@@ -156,7 +158,7 @@ export class BGPAnnouncer implements Announcer {
 
   update(snapshot: SpeakerSnapshot): void {
     if (this.stopped) return;
-    const plan = planBGP(snapshot);
+    const plan = this.planner.plan(snapshot);
     this.last = plan;
     this.reportSkipped(plan);
     this.reconcileSessions(plan);
@@ -290,20 +292,23 @@ export class BGPAnnouncer implements Announcer {
   // ---- services ----
 
   private reconcileServices(plan: BGPPlan): void {
-    const wanted = new Map(plan.services.map((s) => [s.key, s]));
+    // The planner hands out the same list when no Service changed.
+    if (plan.services === this.lastServices) return;
+    this.lastServices = plan.services;
+    const wanted = new Set(plan.services.map((s) => s.key));
     for (const key of [...this.services.keys()]) if (!wanted.has(key)) this.removeService(key);
     const owner = this.o.nodeOwner?.();
     for (const svc of plan.services) {
       const prev = this.services.get(svc.key);
-      if (prev && sameList(prev.plan.ips, svc.ips) && sameList(prev.plan.peers, svc.peers)) continue;
-      this.services.set(svc.key, { plan: svc });
+      if (prev && (prev === svc || (sameList(prev.ips, svc.ips) && sameList(prev.peers, svc.peers)))) continue;
+      this.services.set(svc.key, svc);
       this.staleServiceStatuses.delete(serviceStatusName(svc.namespace, svc.name, this.o.nodeName));
       this.sync.put(SERVICE_STATUSES, serviceStatusObject({ namespace: this.o.namespace, node: this.o.nodeName, service: svc, ...(owner ? { owner } : {}) }));
-      this.metrics.announced(svc.key, prev?.plan.ips ?? [], svc.ips);
+      this.metrics.announced(svc.key, prev?.ips ?? [], svc.ips);
       // MetalLB #2387: an event on every resync floods the Service; only a change is news.
       const inherited = this.inherited.delete(svc.key);
       if (!prev && !inherited) this.assignedEvent(svc);
-      else if (prev && !sameList(prev.plan.ips, svc.ips)) this.assignedEvent(svc);
+      else if (prev && !sameList(prev.ips, svc.ips)) this.assignedEvent(svc);
     }
     this.inherited.clear();
   }
@@ -312,8 +317,8 @@ export class BGPAnnouncer implements Announcer {
     const e = this.services.get(key);
     if (!e) return;
     this.services.delete(key);
-    this.sync.remove(SERVICE_STATUSES, this.o.namespace, serviceStatusName(e.plan.namespace, e.plan.name, this.o.nodeName));
-    this.metrics.announced(key, e.plan.ips, []);
+    this.sync.remove(SERVICE_STATUSES, this.o.namespace, serviceStatusName(e.namespace, e.name, this.o.nodeName));
+    this.metrics.announced(key, e.ips, []);
   }
 
   private assignedEvent(svc: ServicePlan): void {

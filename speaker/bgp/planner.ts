@@ -3,12 +3,15 @@
 // "BGP mode"). Pure: the announcer (announcer.ts) hands the result to the sessions, which
 // each work out what to send (STYLE.md, declarative seams).
 import { matchesAnySelector } from '../../shared/api/selector.js';
-import { advertisesToPeer, bgpAdvertisementsForPool, peersForNode } from '../../shared/config/model.js';
+import { bgpAdvertisementsForPool, peersForNode } from '../../shared/config/model.js';
 import type { BFDProfileModel, BGPAdvertisementModel, ConfigModel, PeerModel } from '../../shared/config/types.js';
-import { formatIP, parseIP, prefixRange, type IP } from '../../shared/ip/ip.js';
-import { poolOf, type NodeInfo, type ServiceInfo, type SpeakerSnapshot } from '../snapshot.js';
+import { formatIP, parseIP } from '../../shared/ip/ip.js';
+import type { NodeInfo, ServiceInfo, SpeakerSnapshot } from '../snapshot.js';
 import type { Advertisement } from './adj-rib-out.js';
+import { mergeRoutes, serviceRoutes, SharedLists, type PlanContext, type PlanPeer, type ServicePlan, type ServiceRoutes } from './service-routes.js';
 import type { SessionConfig } from './session-config.js';
+
+export type { ServicePlan } from './service-routes.js';
 
 /** One session this node should hold, and what it should advertise on it. */
 export interface PeerPlan {
@@ -19,18 +22,6 @@ export interface PeerPlan {
   readonly bfdProfile?: BFDProfileModel;
   /** Sorted by family, address, length; one entry per prefix. */
   readonly advertisements: readonly Advertisement[];
-}
-
-/** A Service this node advertises to at least one peer. */
-export interface ServicePlan {
-  /** `namespace/name` */
-  readonly key: string;
-  readonly namespace: string;
-  readonly name: string;
-  /** Its IPs advertised from this node (canonical text, sorted). */
-  readonly ips: readonly string[];
-  /** BGPPeer names they are advertised to (sorted). */
-  readonly peers: readonly string[];
 }
 
 export interface BGPPlan {
@@ -121,122 +112,145 @@ export function sessionConfigFor(peer: PeerModel, node: NodeInfo | undefined, no
   };
 }
 
-interface Building {
-  readonly family: 4 | 6;
-  readonly network: bigint;
-  readonly length: number;
-  localPref?: number;
-  readonly communities: Set<number>;
-  readonly large: Map<string, readonly [number, number, number]>;
+/** What a cached Service's routes were worked out from. */
+interface Entry {
+  svc: ServiceInfo;
+  readonly eligible: boolean;
+  readonly routes: ServiceRoutes;
+  /** The plan() call that last saw the Service. */
+  seen: number;
 }
 
-/** Canonical network text, memoized: formatting is the planner's dearest step with 10,000 IPs. */
-class NetworkText {
-  private readonly memo = new Map<string, string>();
-  get(family: 4 | 6, value: bigint): string {
-    const k = `${family}:${value}`;
-    let t = this.memo.get(k);
-    if (t === undefined) {
-      t = formatIP({ family, value });
-      this.memo.set(k, t);
-    }
-    return t;
-  }
-}
-
-function compareBig(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+const sameIPs = (a: ServiceInfo['ips'], b: ServiceInfo['ips']): boolean =>
+  a === b || (a.length === b.length && a.every((ip, i) => ip.family === b[i]!.family && ip.value === b[i]!.value));
 
 /**
- * Plans every session of this node. A node without its Node object holds no session (its
- * labels, which peers select on, are unknown). A node that may not announce keeps its
- * sessions and advertises nothing, as MetalLB withdraws rather than disconnects.
+ * Plans every session of this node, remembering each Service's routes between calls.
+ * A Service's routes depend on the Service (its IPs, and whether it is eligible here) and
+ * on the plan context: the config model, this node's name, labels and whether it may
+ * announce. A new context (a config change, a relabelled node) forgets every Service; a
+ * changed Service is worked out again; an unchanged one is a lookup. When no Service
+ * changed, the previous advertisement lists are handed out again, the same arrays, so
+ * the announcer and the sessions see at once that nothing is to be sent.
+ *
+ * A node without its Node object holds no session (its labels, which peers select on,
+ * are unknown). A node that may not announce keeps its sessions and advertises nothing,
+ * as MetalLB withdraws rather than disconnects.
  */
-export function planBGP(snapshot: SpeakerSnapshot): BGPPlan {
-  const nodeName = snapshot.nodeName;
-  const node = snapshot.nodes.get(nodeName);
-  const config: ConfigModel = snapshot.config;
-  if (!node) return { node: nodeName, peers: [], services: [], skipped: [] };
+export class BGPPlanner {
+  private context: { config: ConfigModel; node: string; labels: string; mayAnnounce: boolean } | undefined;
+  private readonly entries = new Map<string, Entry>();
+  private shared = new SharedLists();
+  private calls = 0;
+  private last: Assembled | undefined;
 
-  const skipped: { peer: string; reason: string }[] = [];
-  const peers: PeerModel[] = [];
-  for (const p of peersForNode(config, node.labels)) {
-    // Binding a session to a VRF needs SO_BINDTODEVICE on the VRF device, which the
-    // native helper does not do yet: a session in the default VRF would reach the wrong
-    // table, so the peer is left out rather than half-honoured.
-    if (p.vrf !== '') skipped.push({ peer: p.name, reason: `VRF "${p.vrf}" is not supported by herald's BGP speaker yet` });
-    else peers.push(p);
-  }
-  const configs = peers.map((p) => ({ peer: p, config: sessionConfigFor(p, node, nodeName) }));
-  const routes = new Map<string, Map<string, Building>>(peers.map((p) => [p.name, new Map()]));
-  const services: ServicePlan[] = [];
-  const text = new NetworkText();
-
-  const nodeAds = (ads: readonly BGPAdvertisementModel[]): BGPAdvertisementModel[] => ads.filter((a) => matchesAnySelector(a.nodeSelectors, node.labels));
-  const adsByPool = new Map<string, BGPAdvertisementModel[]>();
-
-  for (const svc of snapshot.services) {
-    if (!serviceEligibility(svc, node).ok) continue;
-    const svcPeers = new Set<string>();
-    const svcIPs = new Set<string>();
-    for (const ip of svc.ips) {
-      const pool = poolOf(config, ip);
-      if (!pool) continue;
-      let ads = adsByPool.get(pool.name);
-      if (!ads) {
-        ads = nodeAds(bgpAdvertisementsForPool(config, pool.name));
-        adsByPool.set(pool.name, ads);
-      }
-      for (const ad of ads) {
-        for (const { peer, config: cfg } of configs) {
-          if (!advertisesToPeer(ad, peer.name) || !cfg.families.includes(ip.family)) continue;
-          addRoute(routes.get(peer.name)!, ip, ad, !certainlyExternal(peer));
-          svcPeers.add(peer.name);
-          svcIPs.add(formatIP(ip));
-        }
-      }
+  plan(snapshot: SpeakerSnapshot): BGPPlan {
+    const nodeName = snapshot.nodeName;
+    const node = snapshot.nodes.get(nodeName);
+    const config: ConfigModel = snapshot.config;
+    if (!node) {
+      this.forget();
+      return { node: nodeName, peers: [], services: [], skipped: [] };
     }
-    if (svcPeers.size > 0) {
-      services.push({ key: svc.key, namespace: svc.namespace, name: svc.name, ips: [...svcIPs].sort(), peers: [...svcPeers].sort() });
-    }
-  }
 
-  const plans: PeerPlan[] = configs.map(({ peer, config: cfg }) => {
-    const built = [...routes.get(peer.name)!.values()].sort(
-      (a, b) => a.family - b.family || compareBig(a.network, b.network) || a.length - b.length,
-    );
-    const advertisements: Advertisement[] = built.map((r) => ({
-      family: r.family,
-      prefix: text.get(r.family, r.network),
-      length: r.length,
-      ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
-      communities: [...r.communities].sort((x, y) => x - y),
-      largeCommunities: [...r.large.values()].sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2]),
+    const skipped: { peer: string; reason: string }[] = [];
+    const models: PeerModel[] = [];
+    for (const p of peersForNode(config, node.labels)) {
+      // Binding a session to a VRF needs SO_BINDTODEVICE on the VRF device, which the
+      // native helper does not do yet: a session in the default VRF would reach the wrong
+      // table, so the peer is left out rather than half-honoured.
+      if (p.vrf !== '') skipped.push({ peer: p.name, reason: `VRF "${p.vrf}" is not supported by herald's BGP speaker yet` });
+      else models.push(p);
+    }
+    const peers: PlanPeer[] = models.map((p) => ({ peer: p, config: sessionConfigFor(p, node, nodeName), internal: !certainlyExternal(p) }));
+
+    const labels = JSON.stringify(Object.entries(node.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const c = this.context;
+    if (!c || c.config !== config || c.node !== nodeName || c.labels !== labels || c.mayAnnounce !== node.mayAnnounce) {
+      this.forget();
+      this.context = { config, node: nodeName, labels, mayAnnounce: node.mayAnnounce };
+    }
+    const adsByPool = new Map<string, BGPAdvertisementModel[]>();
+    const ctx: PlanContext = {
+      config,
+      node,
+      peers,
+      shared: this.shared,
+      adsFor: (pool) => {
+        let ads = adsByPool.get(pool);
+        if (!ads) adsByPool.set(pool, (ads = bgpAdvertisementsForPool(config, pool).filter((a) => matchesAnySelector(a.nodeSelectors, node.labels))));
+        return ads;
+      },
+    };
+
+    const call = ++this.calls;
+    let changed = this.last === undefined;
+    const current: Entry[] = [];
+    for (const svc of snapshot.services) {
+      let e = this.entries.get(svc.key);
+      if (e && e.svc !== svc) {
+        // A new ServiceInfo with the same IPs and eligibility makes the same routes.
+        if (e.eligible === serviceEligibility(svc, node).ok && sameIPs(e.svc.ips, svc.ips)) e.svc = svc;
+        else e = undefined;
+      }
+      if (!e) {
+        const eligible = serviceEligibility(svc, node).ok;
+        e = { svc, eligible, routes: eligible ? serviceRoutes(svc, ctx) : { routes: [] }, seen: call };
+        this.entries.set(svc.key, e);
+        changed = true;
+      }
+      e.seen = call;
+      current.push(e);
+    }
+    if (this.entries.size !== current.length) {
+      for (const [key, e] of this.entries) if (e.seen !== call) this.entries.delete(key);
+      changed = true;
+    }
+
+    if (changed || !this.last) this.last = this.assemble(current, peers.length);
+    const { advertisements, services } = this.last;
+    const plans: PeerPlan[] = peers.map(({ peer, config: cfg }, i) => ({
+      name: peer.name,
+      config: cfg,
+      ...(peer.bfdProfile ? { bfdProfile: peer.bfdProfile } : {}),
+      advertisements: advertisements[i]!,
     }));
-    return { name: peer.name, config: cfg, ...(peer.bfdProfile ? { bfdProfile: peer.bfdProfile } : {}), advertisements };
-  });
-  services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { node: nodeName, peers: plans, services, skipped };
+    return { node: nodeName, peers: plans, services, skipped };
+  }
+
+  private forget(): void {
+    this.context = undefined;
+    this.entries.clear();
+    this.shared = new SharedLists();
+    this.last = undefined;
+  }
+
+  /** Every peer's advertisements, sorted by family, network, length, and the Services' plans, sorted by key. */
+  private assemble(entries: readonly Entry[], peerCount: number): Assembled {
+    const tables = Array.from({ length: peerCount }, () => new Map<string, Advertisement>());
+    const services: ServicePlan[] = [];
+    for (const e of entries) {
+      if (e.routes.plan) services.push(e.routes.plan);
+      for (const r of e.routes.routes) {
+        const table = tables[r.peer]!;
+        const prev = table.get(r.order);
+        table.set(r.order, prev ? mergeRoutes(prev, r.ad, this.shared) : r.ad);
+      }
+    }
+    // Plain string order is the route order (service-routes.ts orderKey): no comparator call per pair.
+    const advertisements = tables.map((t) => [...t.keys()].sort().map((k) => t.get(k)!));
+    services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { advertisements, services };
+  }
 }
 
-/**
- * Adds the IP's prefix under one advertisement. Several advertisements (or several IPs
- * aggregated into one prefix) yield one route: communities are the union. The config
- * model leaves at most one localPref per prefix, peer and node (assignPools in
- * shared/config/advertisements.ts); should two differ anyway, the first set one wins
- * (advertisements come sorted by name), so the outcome stays deterministic.
- */
-function addRoute(table: Map<string, Building>, ip: IP, ad: BGPAdvertisementModel, internal: boolean): void {
-  const length = ip.family === 4 ? ad.aggregationLength : ad.aggregationLengthV6;
-  const network = prefixRange(ip, length).first;
-  const key = `${ip.family}/${network}/${length}`;
-  let r = table.get(key);
-  if (!r) {
-    r = { family: ip.family, network, length, communities: new Set(), large: new Map() };
-    table.set(key, r);
-  }
-  if (internal && ad.localPref !== undefined && r.localPref === undefined) r.localPref = ad.localPref;
-  for (const c of ad.communities.standard) r.communities.add(c);
-  for (const c of ad.communities.large) r.large.set(`${c[0]}:${c[1]}:${c[2]}`, c);
+interface Assembled {
+  /** By index into the plan's peers. */
+  readonly advertisements: readonly (readonly Advertisement[])[];
+  readonly services: readonly ServicePlan[];
+}
+
+/** The plan of a snapshot, worked out from nothing (tests; the announcer keeps a BGPPlanner). */
+export function planBGP(snapshot: SpeakerSnapshot): BGPPlan {
+  return new BGPPlanner().plan(snapshot);
 }

@@ -1,6 +1,7 @@
 // Addresses and NLRI prefixes on the wire (RFC 4271 §4.3, RFC 4760 §5). Text <-> value
 // goes through shared/ip (ip-address); this module only moves octets.
 import { familyBits, formatIP, parseCIDR, parseIP, type Family, type IP } from '../../shared/ip/ip.js';
+import { ipv4Text, ipv6Text, parseIPv4Text, parseIPv6Groups } from '../../shared/ip/text.js';
 import { BGPEncodeError } from './errors.js';
 import type { Fault, Reader } from './reader.js';
 import type { Writer } from './writer.js';
@@ -117,7 +118,68 @@ export function readPrefixes(r: Reader, family: Family, fault: Fault): Prefix[] 
   return out;
 }
 
+/**
+ * A prefix as its NLRI encoding (RFC 4271 §4.3: the length octet, then the fewest octets
+ * holding the network), one character per octet. A compact, hashable key (an
+ * Adj-RIB-Out holds 10,000 of them per family) that is also what goes on the wire: an
+ * UPDATE's NLRI field is such strings joined, with no address parsed or formatted.
+ */
+export type Nlri = string;
+
+const codes: number[] = [];
+
+function nlriOfOctets(octets: readonly number[], length: number): Nlri {
+  const n = (length + 7) >> 3;
+  codes.length = 0;
+  codes.push(length);
+  for (let i = 0; i < n; i++) codes.push(octets[i]! & 0xff);
+  // Host bits zero, as on the wire (RFC 4271 §4.3 lets a receiver ignore them).
+  if ((length & 7) !== 0) codes[n] = codes[n]! & ((0xff << (8 - (length & 7))) & 0xff);
+  // One flat string: appending character by character would build a chain of cons strings.
+  return String.fromCharCode.apply(null, codes);
+}
+
+/** The NLRI of `text`/`length`, or undefined when `text` is not an address of `family` or the length does not fit. */
+export function nlriOf(text: string, family: Family, length: number): Nlri | undefined {
+  if (!Number.isInteger(length) || length < 0 || length > familyBits(family)) return undefined;
+  if (family === 4) {
+    const v = text.includes(':') ? undefined : parseIPv4Text(text.trim());
+    if (v === undefined) return undefined;
+    return nlriOfOctets([v >>> 24, v >>> 16, v >>> 8, v], length);
+  }
+  const groups = text.includes(':') ? parseIPv6Groups(text.trim()) : undefined;
+  if (!groups) return undefined;
+  const octets: number[] = [];
+  for (const g of groups) octets.push(g >> 8, g);
+  return nlriOfOctets(octets, length);
+}
+
+/** A Prefix backed by its NLRI: length and text are read from the octets when asked. */
+export class NlriPrefix implements Prefix {
+  constructor(
+    readonly family: Family,
+    readonly nlri: Nlri,
+  ) {}
+
+  get length(): number {
+    return this.nlri.charCodeAt(0);
+  }
+
+  get prefix(): string {
+    const k = this.nlri;
+    const octet = (i: number): number => (i + 1 < k.length ? k.charCodeAt(i + 1) : 0);
+    if (this.family === 4) return ipv4Text(((octet(0) << 24) | (octet(1) << 16) | (octet(2) << 8) | octet(3)) >>> 0);
+    const groups: number[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push((octet(i) << 8) | octet(i + 1));
+    return ipv6Text(groups);
+  }
+}
+
 export function writePrefix(w: Writer, p: Prefix): void {
+  if (p instanceof NlriPrefix) {
+    w.latin1(p.nlri);
+    return;
+  }
   const bits = familyBits(p.family);
   if (!Number.isInteger(p.length) || p.length < 0 || p.length > bits) {
     throw new BGPEncodeError(`prefix length ${p.length} is not 0..${bits}`);

@@ -31,6 +31,7 @@ import { Link, type LinkHooks } from './session-link.js';
 import { interfaceNextHop, type NextHopResolver } from './session-next-hop.js';
 import { notificationText, StatusReporter, type SessionStatus } from './session-status.js';
 import { NodeTransport, type Connection, type PassiveRegistry, type Transport } from './transport.js';
+import { prefixText } from './prefix.js';
 import { endOfRib, type UpdateMessage } from './update.js';
 import { SerialQueue } from '../../shared/serial-queue.js';
 
@@ -333,18 +334,22 @@ export class BGPSession {
     }
   }
 
-  /** Several UPDATEs in one write: 10,000 prefixes are a handful of syscalls. */
-  private sendUpdates(link: Link, updates: readonly UpdateMessage[]): void {
+  /** Several UPDATEs, encoded, in one write per 64: 10,000 prefixes are a handful of syscalls. */
+  private sendUpdates(link: Link, updates: readonly Buffer[]): void {
     const conn = link.conn;
     if (!conn || updates.length === 0) return;
-    const buffers: Buffer[] = [];
-    for (const u of updates) {
-      const b = this.encode(link, u);
-      if (b) buffers.push(b);
-    }
-    for (let i = 0; i < buffers.length; i += 64) conn.write(Buffer.concat(buffers.slice(i, i + 64)));
-    this.updatesSent += buffers.length;
+    for (let i = 0; i < updates.length; i += 64) conn.write(updates.length === 1 ? updates[0]! : Buffer.concat(updates.slice(i, i + 64)));
+    this.updatesSent += updates.length;
     this.reporter.soon();
+  }
+
+  private encodeAll(link: Link, messages: readonly BGPMessage[]): Buffer[] {
+    const out: Buffer[] = [];
+    for (const m of messages) {
+      const b = this.encode(link, m);
+      if (b) out.push(b);
+    }
+    return out;
   }
 
   private encode(link: Link, m: BGPMessage): Buffer | undefined {
@@ -389,9 +394,9 @@ export class BGPSession {
       'BGP session established',
     );
     this.rib.reset();
-    this.sendUpdates(link, this.rib.sync(this.peer));
-    // RFC 4724 §2: End-of-RIB per family, so a peer keeping our stale routes flushes the rest.
-    this.sendUpdates(link, neg.families.map(endOfRib));
+    // RFC 4724 §2: End-of-RIB per family after the routes, so a peer keeping our stale
+    // routes flushes the rest; in the same write.
+    this.sendUpdates(link, [...this.rib.sync(this.peer), ...this.encodeAll(link, neg.families.map(endOfRib))]);
     this.warnUnsendable();
   }
 
@@ -427,12 +432,12 @@ export class BGPSession {
   private warnUnsendable(): void {
     if (!this.peer) return;
     const left = this.rib.unsendable(this.peer);
-    const key = `${left.length}`;
+    const key = `${left.count}`;
     if (key === this.unsendableWarned) return;
     this.unsendableWarned = key;
-    if (left.length === 0) return;
+    if (!left.example) return;
     this.log.warn(
-      { count: left.length, example: `${left[0]!.prefix}/${left[0]!.length}`, families: this.peer.families, nextHop: this.peer.nextHop, nextHopV6: this.peer.nextHopV6 },
+      { count: left.count, example: prefixText(left.example), families: this.peer.families, nextHop: this.peer.nextHop, nextHopV6: this.peer.nextHopV6 },
       'prefixes this session cannot carry: family not negotiated, or no next hop of that family on the interface of the session',
     );
   }

@@ -50,7 +50,7 @@ function commonAttributes(a: RouteAttributes, ctx: CodecContext): { before: Path
   return { before: [...before, ...tail], after };
 }
 
-function attributesSize(attrs: readonly PathAttribute[], ctx: CodecContext): number {
+export function attributesSize(attrs: readonly PathAttribute[], ctx: CodecContext): number {
   const w = new Writer(128);
   for (const a of attrs) writeAttribute(w, a, ctx);
   return w.length;
@@ -80,34 +80,61 @@ const EMPTY_UPDATE = HEADER_LENGTH + 4;
 /** Flags, type, 2-octet length: MP attributes are sized as if extended, one octet of slack. */
 const MP_HEADER = 4;
 
+/** The attributes of IPv4 announcements: NEXT_HOP after AS_PATH (ascending type codes, RFC 4271 §5). */
+export function ipv4Attributes(attrs: RouteAttributes, ctx: CodecContext): PathAttribute[] {
+  if (!attrs.nextHop) throw new BGPEncodeError('IPv4 prefixes need an IPv4 next hop');
+  const { before, after } = commonAttributes(attrs, ctx);
+  return [...before.slice(0, 2), { type: 'nextHop', nextHop: attrs.nextHop }, ...before.slice(2), ...after];
+}
+
+/**
+ * The attributes of IPv6 announcements around MP_REACH_NLRI (14), which sits before
+ * AS4_PATH and large communities in ascending type order (RFC 4271 §5), and that
+ * attribute without its NLRI.
+ */
+export function ipv6Attributes(attrs: RouteAttributes, ctx: CodecContext): { before: PathAttribute[]; mpReach: Extract<PathAttribute, { type: 'mpReach' }>; after: PathAttribute[] } {
+  if (!attrs.nextHopV6) throw new BGPEncodeError('IPv6 prefixes need an IPv6 next hop');
+  const { before, after } = commonAttributes(attrs, ctx);
+  const mpReach = {
+    type: 'mpReach' as const,
+    afi: AFI.IPv6,
+    safi: SAFI.Unicast,
+    nextHop: attrs.nextHopV6,
+    ...(attrs.linkLocalNextHop ? { linkLocalNextHop: attrs.linkLocalNextHop } : {}),
+    nlri: [],
+  };
+  return { before, mpReach, after };
+}
+
+/** Octets left for IPv4 NLRI next to these attributes. */
+export function ipv4Room(attributes: readonly PathAttribute[], ctx: CodecContext): number {
+  return ctx.maxMessageSize - EMPTY_UPDATE - attributesSize(attributes, ctx);
+}
+
+/** Octets left for IPv6 NLRI in MP_REACH_NLRI next to these attributes. */
+export function ipv6Room(a: ReturnType<typeof ipv6Attributes>, ctx: CodecContext): number {
+  const nhLength = a.mpReach.linkLocalNextHop ? 32 : 16;
+  return ctx.maxMessageSize - EMPTY_UPDATE - (attributesSize([...a.before, ...a.after], ctx) + MP_HEADER + 5 + nhLength);
+}
+
+/** Octets left for withdrawn IPv4 prefixes, or for IPv6 ones in MP_UNREACH_NLRI. */
+export function withdrawRoom(family: 4 | 6, ctx: CodecContext): number {
+  return family === 4 ? ctx.maxMessageSize - EMPTY_UPDATE : ctx.maxMessageSize - EMPTY_UPDATE - MP_HEADER - 3;
+}
+
 /** Announce `prefixes` (IPv4 and/or IPv6) with `attrs`, in as few UPDATEs as fit. */
 export function buildAnnouncements(prefixes: readonly Prefix[], attrs: RouteAttributes, ctx: CodecContext): UpdateMessage[] {
-  const { before, after } = commonAttributes(attrs, ctx);
   const out: UpdateMessage[] = [];
   const v4 = prefixes.filter((p) => p.family === 4);
   const v6 = prefixes.filter((p) => p.family === 6);
   if (v4.length > 0) {
-    if (!attrs.nextHop) throw new BGPEncodeError('IPv4 prefixes need an IPv4 next hop');
-    const all: PathAttribute[] = [...before.slice(0, 2), { type: 'nextHop', nextHop: attrs.nextHop }, ...before.slice(2), ...after];
-    const room = ctx.maxMessageSize - EMPTY_UPDATE - attributesSize(all, ctx);
-    for (const nlri of chunk(v4, room)) out.push({ type: 'update', withdrawn: [], attributes: all, nlri });
+    const all = ipv4Attributes(attrs, ctx);
+    for (const nlri of chunk(v4, ipv4Room(all, ctx))) out.push({ type: 'update', withdrawn: [], attributes: all, nlri });
   }
   if (v6.length > 0) {
-    if (!attrs.nextHopV6) throw new BGPEncodeError('IPv6 prefixes need an IPv6 next hop');
-    const nhLength = attrs.linkLocalNextHop ? 32 : 16;
-    const fixed = attributesSize([...before, ...after], ctx) + MP_HEADER + 5 + nhLength;
-    const room = ctx.maxMessageSize - EMPTY_UPDATE - fixed;
-    for (const nlri of chunk(v6, room)) {
-      const mp: PathAttribute = {
-        type: 'mpReach',
-        afi: AFI.IPv6,
-        safi: SAFI.Unicast,
-        nextHop: attrs.nextHopV6,
-        ...(attrs.linkLocalNextHop ? { linkLocalNextHop: attrs.linkLocalNextHop } : {}),
-        nlri,
-      };
-      // RFC 4271 §5: ascending type codes; MP_REACH_NLRI (14) sits before AS4_PATH and large communities.
-      out.push({ type: 'update', withdrawn: [], attributes: [...before, mp, ...after], nlri: [] });
+    const a = ipv6Attributes(attrs, ctx);
+    for (const nlri of chunk(v6, ipv6Room(a, ctx))) {
+      out.push({ type: 'update', withdrawn: [], attributes: [...a.before, { ...a.mpReach, nlri }, ...a.after], nlri: [] });
     }
   }
   return out;
@@ -118,10 +145,10 @@ export function buildWithdrawals(prefixes: readonly Prefix[], ctx: CodecContext)
   const out: UpdateMessage[] = [];
   const v4 = prefixes.filter((p) => p.family === 4);
   const v6 = prefixes.filter((p) => p.family === 6);
-  for (const withdrawn of chunk(v4, ctx.maxMessageSize - EMPTY_UPDATE)) {
+  for (const withdrawn of chunk(v4, withdrawRoom(4, ctx))) {
     out.push({ type: 'update', withdrawn, attributes: [], nlri: [] });
   }
-  for (const withdrawn of chunk(v6, ctx.maxMessageSize - EMPTY_UPDATE - MP_HEADER - 3)) {
+  for (const withdrawn of chunk(v6, withdrawRoom(6, ctx))) {
     out.push({ type: 'update', withdrawn: [], attributes: [{ type: 'mpUnreach', afi: AFI.IPv6, safi: SAFI.Unicast, withdrawn }], nlri: [] });
   }
   return out;

@@ -49,6 +49,14 @@ export class Writer {
     return this;
   }
 
+  /** The characters of `s` from `from` on, one octet each (codes below 256). */
+  latin1(s: string, from = 0): this {
+    const n = s.length - from;
+    this.ensure(n);
+    for (let i = from; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
+    return this;
+  }
+
   fill(value: number, n: number): this {
     this.ensure(n);
     this.buf.fill(value, this.pos, this.pos + n);

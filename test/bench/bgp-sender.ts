@@ -7,18 +7,18 @@
 //   rss            memory now
 //   rss-settled    memory after 5 idle seconds
 //   stop           administrative shutdown of the session
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import type { BGPAdvertisement, BGPPeer, IPAddressPool } from '../../shared/api/types.js';
 import { buildConfig } from '../../shared/config/model.js';
 import { realClock } from '../../shared/k8s/clock.js';
 import type { StatusObject, StatusWriter } from '../../shared/k8s/writers.js';
 import { createLogger } from '../../shared/log.js';
 import { createMetrics } from '../../shared/metrics.js';
-import { formatIP, parseCIDR, parseIP } from '../../shared/ip/ip.js';
+import { formatIP, parseCIDR } from '../../shared/ip/ip.js';
 import { BGPAnnouncer } from '../../speaker/bgp/announcer.js';
-import { planBGP } from '../../speaker/bgp/planner.js';
-import { prefixFromIP } from '../../speaker/bgp/prefix.js';
 import { BGPSession } from '../../speaker/bgp/session.js';
 import { NodeTransport, type Connection, type Transport } from '../../speaker/bgp/transport.js';
 import { buildSnapshot, type RawEndpointSlice, type RawNode, type RawService } from '../../speaker/snapshot.js';
@@ -142,12 +142,6 @@ async function handle(line: string): Promise<void> {
           return s;
         },
       });
-      // BENCH_SEED_PREFIX_MEMO=1 (an experiment, not the product): what seeding the wire
-      // encoder's parse memo when the wanted set is set would save after Established.
-      if (process.env.BENCH_SEED_PREFIX_MEMO) {
-        const plan = planBGP(snap);
-        for (const a of plan.peers[0]?.advertisements ?? []) prefixFromIP(parseIP(a.prefix)!, a.length);
-      }
       announcer.update(snap);
       if (process.env.BENCH_TRACE) void announcer.settled().then(() => say({ event: 'status-settled', hr: performance.now() }));
       say({ event: 'started', hr: performance.now(), planMs: Date.now() - t0, prefixes: announcer.plan()?.peers[0]?.advertisements.length ?? 0 });
@@ -161,7 +155,9 @@ async function handle(line: string): Promise<void> {
     }
     case 'rss': {
       const m = process.memoryUsage();
-      say({ event: 'rss', rss: m.rss, heapUsed: m.heapUsed, services: held?.services.length ?? 0 });
+      say({ event: 'rss', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, services: held?.services.length ?? 0 });
+      // BENCH_HEAP_SNAPSHOT=dir: what the routes cost, by object (after the RSS is read: a snapshot costs memory itself).
+      if (process.env.BENCH_HEAP_SNAPSHOT) say({ event: 'heap-snapshot', file: writeHeapSnapshot(join(process.env.BENCH_HEAP_SNAPSHOT, `sender-${family}-${Date.now()}.heapsnapshot`)) });
       return;
     }
     case 'rss-settled': {
