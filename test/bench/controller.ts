@@ -41,11 +41,36 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-/** Extra Node.js flags for the controller (e.g. --cpu-prof), from HERALD_BENCH_NODE_FLAGS. */
-const CONTROLLER_NODE_FLAGS = (process.env.HERALD_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/**
+ * The Node.js flags the controller ships with: the image's ENTRYPOINT flags (Dockerfile)
+ * and the NODE_OPTIONS of manifests/base/controller.yaml (the old-space cap under the
+ * 150 MiB limit), read from those files so the benchmark runs what is deployed.
+ */
+function shippedControllerFlags(): string[] {
+  const entry = /^ENTRYPOINT \[(.*)\]$/m.exec(readFileSync(join(REPO, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+  const image = (JSON.parse(`[${entry}]`) as string[]).filter((a) => a.startsWith('--'));
+  const manifest = /name: NODE_OPTIONS\s*\n\s*value: (.*)$/m.exec(readFileSync(join(REPO, 'manifests', 'base', 'controller.yaml'), 'utf8'))?.[1] ?? '';
+  return [...image, ...manifest.trim().split(/\s+/).filter(Boolean)];
+}
+/** HERALD_BENCH_NODE_FLAGS replaces them (e.g. to add --cpu-prof). */
+const CONTROLLER_NODE_FLAGS = process.env.HERALD_BENCH_NODE_FLAGS !== undefined ? process.env.HERALD_BENCH_NODE_FLAGS.split(' ').filter(Boolean) : shippedControllerFlags();
+/** The same for the embedded API server, from HERALD_BENCH_API_NODE_FLAGS. */
+const API_NODE_FLAGS = (process.env.HERALD_BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
-function start(argv: string[], logFile?: string): Proc {
-  const flags = argv[0] === 'controller' ? CONTROLLER_NODE_FLAGS : [];
+/**
+ * The controller's flags for n Services: the shipped old-space cap is sized for 10,000
+ * (the 150 MiB limit); above that it grows in proportion, as an operator sizing the
+ * limit for more Services would set it (the README says so).
+ */
+function controllerFlags(n: number): string[] {
+  return CONTROLLER_NODE_FLAGS.map((f) => {
+    const m = /^--max-old-space-size=(\d+)$/.exec(f);
+    return m && n > 10_000 ? `--max-old-space-size=${Math.ceil((Number(m[1]) * n) / 10_000)}` : f;
+  });
+}
+
+function start(argv: string[], logFile?: string, n = 0): Proc {
+  const flags = argv[0] === 'controller' ? controllerFlags(n) : argv[0] === 'apiserver' ? API_NODE_FLAGS : [];
   const out = logFile ? openSync(logFile, 'w') : 'ignore';
   // --compiled: the controller as plain JavaScript (tsc output), without tsx's loader.
   const entry = argv[0] === 'controller' && compiledEntry ? [compiledEntry, ...argv.slice(1)] : ['--import', 'tsx', 'shared/cli.ts', ...argv];
@@ -195,6 +220,8 @@ interface Row {
   apiCPU: number;
   peakMB: number;
   settledMB: number;
+  heapMB: number;
+  externalMB: number;
   p50: number;
   p99: number;
   ctlP99: string;
@@ -224,13 +251,13 @@ async function runSize(n: number): Promise<Row> {
     let t = Date.now();
     await createServices(admin, 'svc', 0, n);
     const createS = (Date.now() - t) / 1000;
-    process.stderr.write(`  ${n}: created in ${createS.toFixed(1)} s\n`);
+    process.stderr.write(`  ${n}: created in ${createS.toFixed(1)} s; controller flags ${controllerFlags(n).join(' ')}\n`);
 
     // ---- cold start
     const apiCPU0 = cpuSeconds(api.child.pid as number);
     t = Date.now();
     const spawnedAt = t;
-    const ctl = start(['controller', '--kubeconfig', `${kc}.controller`, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], join(dir, 'controller.log'));
+    const ctl = start(['controller', '--kubeconfig', `${kc}.controller`, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], join(dir, 'controller.log'), n);
     procs.push(ctl);
     const pid = ctl.child.pid as number;
     // Counted from its log ("IP allocated" follows each acknowledged write), read every
@@ -284,13 +311,15 @@ async function runSize(n: number): Promise<Row> {
     const ctlP99 = histogramP99(before, after);
     await sleep(3_000);
     const settledMB = procStatus(pid).rss;
+    const heapMB = (await metric(addr, /^nodejs_heap_size_used_bytes (\d+)/m)) / 2 ** 20;
+    const externalMB = (await metric(addr, /^nodejs_external_memory_bytes (\d+)/m)) / 2 ** 20;
 
     // ---- warm restart
     ctl.child.kill('SIGTERM');
     await ctl.exited;
     const total2 = n + STEADY;
     t = Date.now();
-    const ctl2 = start(['controller', '--kubeconfig', `${kc}.controller`, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], join(dir, 'controller2.log'));
+    const ctl2 = start(['controller', '--kubeconfig', `${kc}.controller`, '--metrics-addr', '127.0.0.1:0', '--log-level', 'info'], join(dir, 'controller2.log'), n);
     procs.push(ctl2);
     const addr2 = await metricsAddr(ctl2);
     await until('every Service reconciled', async () => ((await metric(addr2, UNCHANGED)) >= total2 ? true : undefined), 300_000, 50);
@@ -312,6 +341,8 @@ async function runSize(n: number): Promise<Row> {
       apiCPU,
       peakMB,
       settledMB,
+      heapMB,
+      externalMB,
       p50: percentile(lat, 50),
       p99: percentile(lat, 99),
       ctlP99,
@@ -319,8 +350,11 @@ async function runSize(n: number): Promise<Row> {
       warmWrites,
     };
   } finally {
-    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    // SIGTERM first, so that a process run with --cpu-prof writes its profile.
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+    const killer = setTimeout(() => procs.forEach((p) => p.child.exitCode === null && p.child.kill('SIGKILL')), 10_000);
     await Promise.all(procs.map((p) => p.exited));
+    clearTimeout(killer);
     if (process.env.HERALD_BENCH_KEEP) process.stderr.write(`  logs kept in ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
@@ -383,9 +417,10 @@ for (const n of SIZES) {
 }
 const f = (x: number, d = 2): string => x.toFixed(d);
 console.log(`\nherald controller benchmark (node ${process.version}; controller run ${COMPILED ? 'as tsc-compiled JavaScript' : 'with tsx, as the image runs it'}; API server and controller in separate processes; pool 127.1.0.0/16 + 2001:db8::/64)`);
+console.log(`controller Node.js flags: ${CONTROLLER_NODE_FLAGS.join(' ') || '(none)'}${process.env.HERALD_BENCH_NODE_FLAGS !== undefined ? ' (HERALD_BENCH_NODE_FLAGS)' : ' (as shipped: Dockerfile ENTRYPOINT + controller.yaml NODE_OPTIONS)'}`);
 console.log(`controller idle with no Services: ${f(idle, 0)} MB RSS (Node.js${COMPILED ? '' : ' + tsx'} + @kubernetes/client-node + informers); load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
 console.log('');
-const header = ['Services', 'create (driver)', 'cold: spawn→all', '(boot)', 'cold: lead→all', 'list+sync', 'claim', 'ctl CPU', 'API CPU', 'peak RSS', 'settled RSS', `new svc p50`, 'p99', 'ctl p99 ≤', 'warm restart', 'writes'];
+const header = ['Services', 'create (driver)', 'cold: spawn→all', '(boot)', 'cold: lead→all', 'list+sync', 'claim', 'ctl CPU', 'API CPU', 'peak RSS', 'settled RSS', 'heap / ext', `new svc p50`, 'p99', 'ctl p99 ≤', 'warm restart', 'writes'];
 const table = rows.map((r) => [
   String(r.n),
   `${f(r.createS, 1)} s`,
@@ -398,6 +433,7 @@ const table = rows.map((r) => [
   `${f(r.apiCPU, 1)} s`,
   `${f(r.peakMB, 0)} MB`,
   `${f(r.settledMB, 0)} MB`,
+  `${f(r.heapMB, 0)} / ${f(r.externalMB, 0)} MB`,
   `${f(r.p50, 1)} ms`,
   `${f(r.p99, 1)} ms`,
   r.ctlP99,
@@ -415,6 +451,7 @@ cold: spawn→all   from spawning "herald controller" to the last of the N statu
 cold: lead→all    the same from winning the Lease (informers already synced)
 list+sync         informers' first list (Services, pools, namespaces)
 claim             consistent paged list of every Service and claims, after winning the Lease
+heap / ext        once settled: V8 heap in use, and memory outside it (Buffers)
 ctl/API CPU       user+system CPU of each process during the cold start (API server: from spawn of the controller)
 new svc p50/p99   steady state, one Service at a time: create request sent → watch shows its address (${STEADY} Services)
 ctl p99 ≤         the controller's own histogram over the same Services (first seen → write acknowledged), bucket bound
