@@ -29,7 +29,8 @@ import { METRIC_PREFIX, type Metrics } from '../../shared/metrics.js';
 import type { Announcer, AnnouncerFactory } from '../announcer.js';
 import { electL2 } from '../election.js';
 import type { MembershipEvent } from '../membership/core.js';
-import { Membership, type ChangeListener, type MembershipConfig } from '../membership/member.js';
+import type { ChangeListener } from '../membership/member.js';
+import { ThreadedMembership, type ThreadedMembershipConfig } from '../membership/threaded.js';
 import { memberPeers, type MemberPeer, type NodeAddresses } from '../membership/peers.js';
 import { MEMBERLIST_SECRET_NAME, memberlistKey, type SecretLike } from '../membership/secret.js';
 import type { SpeakerSnapshot } from '../snapshot.js';
@@ -58,8 +59,8 @@ export interface L2AnnouncerOptions {
   io?: () => Promise<ResponderIO>;
   /** The node's interfaces and which carry an address; default: sysfs and os.networkInterfaces(). */
   readInterfaces?: () => Promise<{ infos: ResponderInterface[]; addressed: ReadonlySet<string> }>;
-  /** Default: member.ts Membership. */
-  createMembership?: (config: MembershipConfig) => MembershipLike;
+  /** Default: the membership in a thread of its own (membership/threaded.ts). */
+  createMembership?: (config: ThreadedMembershipConfig) => MembershipLike;
   /** The ServiceL2Status objects of the install namespace; default: an informer on them. */
   statusInformer?: Informer<StatusObject>;
 }
@@ -299,7 +300,7 @@ export class L2Announcer implements Announcer {
     if (this.#membership) {
       this.#membership.setKey(key.key);
     } else {
-      const config: MembershipConfig = {
+      const config: ThreadedMembershipConfig = {
         node: deps.nodeName,
         key: key.key,
         port: this.#settings.membershipPort,
@@ -308,7 +309,7 @@ export class L2Announcer implements Announcer {
         logger: deps.log,
         metrics: deps.metrics,
       };
-      const m = (this.#opts.createMembership ?? ((c) => new Membership(c)))(config);
+      const m = (this.#opts.createMembership ?? ((c) => new ThreadedMembership(c)))(config);
       this.#membership = m;
       this.#unsubscribe = m.onChange((_live, events) => this.#onMembership(events));
       m.setPeers(peers);

@@ -35,9 +35,7 @@ import { connect as tcpConnect } from 'node:net';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Counter, Gauge } from 'prom-client';
-import { silentLogger, type Logger } from '../../shared/log.js';
-import { createMetrics, METRIC_PREFIX, type Metrics } from '../../shared/metrics.js';
+import type { Logger } from '../../shared/log.js';
 import { decode, encode, MAX_HOLD_MS, MembershipError, MIN_INTERVAL_MS, MAX_INTERVAL_MS, validNodeName, type CodecDropReason } from './codec.js';
 import {
   DEFAULT_CORE_OPTIONS,
@@ -58,7 +56,13 @@ import {
   type Step,
 } from './core.js';
 import { acceptedKeys, keyring, pruneKeyring, rotateKey, signingKey, type Keyring, type RotationOptions } from './keyring.js';
+import { NO_METRICS, type MembershipMetrics } from './metrics.js';
 import type { MemberPeer } from './peers.js';
+
+/** The logger calls the adapter makes (a pino Logger, or the relay of the membership thread). */
+export type MemberLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+const SILENT: MemberLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } as unknown as MemberLog;
 
 export const MEMBERSHIP_PORT = 7946;
 export const DEFAULT_LEAVE_GRACE_MS = 1000;
@@ -118,8 +122,9 @@ export interface MembershipConfig {
   leaveRepeats?: number;
   leaveSpacingMs?: number;
   rotation?: RotationOptions;
-  logger?: Logger;
-  metrics?: Metrics;
+  logger?: MemberLog;
+  /** Counters (metrics.ts); default: none. */
+  metrics?: MembershipMetrics;
   /** Time sources, for tests: a monotonic ms clock and the wall clock (ms since the epoch). */
   clock?: { mono(): number; wall(): number };
 }
@@ -132,33 +137,14 @@ const realClock = { mono: () => performance.now(), wall: () => Date.now() };
 /** Do not warn about the same kind of bad datagram more often than this. */
 const WARN_EVERY_MS = 10_000;
 
-function counter<L extends string>(m: Metrics, name: string, help: string, labelNames: L[]): Counter<L> {
-  const existing = m.registry.getSingleMetric(METRIC_PREFIX + name);
-  return (existing as Counter<L> | undefined) ?? m.counter<L>({ name, help, labelNames });
-}
-
-function gauge(m: Metrics, name: string, help: string): Gauge {
-  const existing = m.registry.getSingleMetric(METRIC_PREFIX + name);
-  return (existing as Gauge | undefined) ?? m.gauge({ name, help });
-}
-
 export class Membership {
   private readonly cfg: Required<Omit<MembershipConfig, 'bindAddress' | 'rotation' | 'logger' | 'metrics' | 'clock' | 'key' | 'probeNode'>>;
   private readonly probeNode: NodeProbe;
   /** Held peers with a probe under way. */
   private readonly probing = new Set<string>();
-  private readonly log: Logger;
+  private readonly log: MemberLog;
   private readonly clock: { mono(): number; wall(): number };
-  private readonly m: {
-    dropped: Counter<'reason'>;
-    received: Counter<'type'>;
-    sent: Counter<'type'>;
-    sendErrors: Counter<'code'>;
-    transitions: Counter<'direction' | 'reason'>;
-    livePeers: Gauge;
-    receivedAlive: ReturnType<Counter<'type'>['labels']>;
-    sentAlive: ReturnType<Counter<'type'>['labels']>;
-  };
+  private readonly m: MembershipMetrics;
   private ring: Keyring;
   private state: MembershipState | undefined;
   private sender: Sender | undefined;
@@ -170,6 +156,7 @@ export class Membership {
   private nextSendAt = Number.POSITIVE_INFINITY;
   private nextProbeAt = 0;
   private leaving = false;
+  private paused = false;
   private stopped = false;
   private lastWarn = new Map<string, number>();
 
@@ -203,22 +190,9 @@ export class Membership {
     if (config.bindAddress !== undefined && !isIPv4(config.bindAddress) && !isIPv6(config.bindAddress)) {
       throw new MembershipError('badOptions', `bindAddress ${config.bindAddress} is not an IP address`);
     }
-    this.log = config.logger ?? silentLogger();
+    this.log = config.logger ?? SILENT;
     this.clock = config.clock ?? realClock;
-    const metrics = config.metrics ?? createMetrics({ defaultMetrics: false });
-    const received = counter(metrics, 'membership_received_total', 'Authentic membership messages accepted, by type.', ['type']);
-    const sent = counter(metrics, 'membership_sent_total', 'Membership datagrams sent, by type.', ['type']);
-    this.m = {
-      dropped: counter(metrics, 'membership_dropped_total', 'Membership datagrams dropped, by reason.', ['reason']),
-      received,
-      sent,
-      sendErrors: counter(metrics, 'membership_send_errors_total', 'Membership datagrams the kernel refused, by error code.', ['code']),
-      transitions: counter(metrics, 'membership_transitions_total', 'Peers going up or down, by reason.', ['direction', 'reason']),
-      livePeers: gauge(metrics, 'membership_live_peers', 'Other speakers currently live.'),
-      // Bound once: label lookups on every heartbeat add up at ~1,000 datagrams a second.
-      receivedAlive: received.labels({ type: 'alive' }),
-      sentAlive: sent.labels({ type: 'alive' }),
-    };
+    this.m = config.metrics ?? NO_METRICS;
     this.ring = keyring(config.key);
   }
 
@@ -309,6 +283,24 @@ export class Membership {
     await sleep(Math.max(0, this.cfg.leaveGraceMs - (this.clock.mono() - started)));
   }
 
+  /**
+   * Stops sending heartbeats (receiving goes on), so that the peers count this node down
+   * after one detection time: for when the rest of the speaker cannot answer (the main
+   * thread stalled: thread.ts). resume() sends one at once.
+   */
+  pause(): void {
+    if (!this.state || this.leaving || this.stopped || this.paused) return;
+    this.paused = true;
+    this.nextSendAt = Number.POSITIVE_INFINITY;
+  }
+
+  resume(): void {
+    if (!this.paused || this.leaving || this.stopped) return;
+    this.paused = false;
+    this.nextSendAt = this.clock.mono();
+    this.schedule();
+  }
+
   /** Closes the sockets at once (without `leave`: peers notice by timeout). */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -351,7 +343,7 @@ export class Membership {
     this.ring = pruneKeyring(this.ring, mono);
     const d = decode(buf, acceptedKeys(this.ring, mono));
     if (!d.ok) return this.drop(d.reason, rinfo);
-    (d.message.type === 'alive' ? this.m.receivedAlive : this.m.received.labels({ type: d.message.type })).inc();
+    this.m.received(d.message.type);
     const step = onMessage(this.state, d.message, { mono, wall: this.clock.wall() });
     if (step.drop) return this.drop(step.drop, rinfo, d.message.node);
     if (step.events.length === 0 && step.state.peers.get(d.message.node)?.live) {
@@ -364,7 +356,7 @@ export class Membership {
   }
 
   private drop(reason: DropReason, rinfo: RemoteInfo, node?: string): void {
-    this.m.dropped.inc({ reason });
+    this.m.dropped(reason);
     const fields = { reason, from: rinfo.address, ...(node ? { peer: node } : {}) };
     // Reordering and our own reflected datagrams are routine; the rest means a wrong key,
     // a clock far off, a stranger on the port, or an attack.
@@ -390,16 +382,16 @@ export class Membership {
         }
         if (e.type === 'hold') {
           // The live set is unchanged: nothing to report to the listeners.
-          this.m.transitions.inc({ direction: 'hold', reason: 'leave' });
+          this.m.transition('hold', 'leave');
           this.log.info({ peer: e.node, holdMs: e.ms }, 'membership: peer restarting; its node keeps its IPs while it is up');
           continue;
         }
-        this.m.transitions.inc({ direction: e.type, reason: e.reason });
+        this.m.transition(e.type, e.reason);
         this.log.info({ peer: e.node, reason: e.reason }, e.type === 'up' ? 'membership: peer up' : 'membership: peer down');
         changed ||= step.state.ready;
       }
       const live = liveNodes(step.state);
-      this.m.livePeers.set(live.size - 1);
+      this.m.livePeers(live.size - 1);
       if (changed && !this.leaving) this.emit(live, step.events);
     }
     this.schedule();
@@ -477,13 +469,13 @@ export class Membership {
     for (const peer of this.peers) {
       const socket = isIPv4(peer.address) ? this.sockets.v4 : this.sockets.v6;
       if (!socket) {
-        this.m.sendErrors.inc({ code: 'noSocketForFamily' });
+        this.m.sendError('noSocketForFamily');
         continue;
       }
       socket.send(buf, peer.port ?? this.cfg.port, peer.address, (err) => {
-        if (!err) return (type === 'alive' ? this.m.sentAlive : this.m.sent.labels({ type })).inc();
+        if (!err) return this.m.sent(type);
         const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
-        this.m.sendErrors.inc({ code });
+        this.m.sendError(code);
         this.log.debug({ peer: peer.name, err }, 'membership: send failed');
       });
     }

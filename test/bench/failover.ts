@@ -7,10 +7,11 @@
 // For each: median, p99 and max over the trials, and the switch time (break → first
 // answer from another node). Run for herald at its defaults, then for keepalived between
 // the same node namespaces (the lab's components stopped) at its defaults (VRRPv2,
-// advert_int 1) and with VRRPv3 at advert_int 0.1. Then the speakers' RSS with 1,000 L2
-// service IPs. Targets (DESIGN.md): median ≤ 0.5 s, worst ≤ 1 s, ≥ 5× better than
+// advert_int 1) and with VRRPv3 at advert_int 0.1. Then the speakers, compiled as the image
+// runs them (--tsx: under tsx as the lab runs them), while 1,000 L2 Services are created
+// at once: no membership flap, and their RSS with the 1,000 IPs. Targets (DESIGN.md): median ≤ 0.5 s, worst ≤ 1 s, ≥ 5× better than
 // keepalived's defaults. Needs root; owns the lab while it runs.
-//   npm run bench:failover -- [--trials 20] [--only herald|keepalived|rss]... [--json FILE]
+//   npm run bench:failover -- [--trials 20] [--only herald|keepalived|rss]... [--rss-ips 1000] [--tsx] [--json FILE]
 //
 // keepalived runs with `nopreempt` (all BACKUP), so that a node coming back does not take
 // the VIP back between trials; that changes nothing in how fast a backup takes over.
@@ -26,8 +27,11 @@ import {
   acquireLab,
   answeringNodes,
   applyL2Config,
+  compileHerald,
   createService,
+  createServicesAtOnce,
   forgetNeighbour,
+  IMAGE_NODE_FLAGS,
   listL2Statuses,
   metricSum,
   nowMs,
@@ -35,6 +39,7 @@ import {
   Prober,
   releaseLab,
   restartSpeaker,
+  servicesWithIPs,
   setLink,
   signalSpeaker,
   sleep,
@@ -52,6 +57,7 @@ const { values } = parseArgs({
     only: { type: 'string', multiple: true },
     json: { type: 'string' },
     'rss-ips': { type: 'string', default: '1000' },
+    tsx: { type: 'boolean', default: false },
   },
 });
 const TRIALS = Number(values.trials);
@@ -168,31 +174,70 @@ async function benchHerald(): Promise<void> {
   cleanups.length = 0;
 }
 
-// ---------------------------------------------------------------- speaker RSS
+// ---------------------------------------------------------------- speaker RSS, and a burst of Services
 
-let rss: { ips: number; baselineMiB: number[]; perSpeakerMiB: number[]; heapUsedMiB: number[]; settleS: number; answered: boolean; flaps: number } | undefined;
+interface RssResult {
+  ips: number;
+  compiled: boolean;
+  nodeFlags: string[];
+  baselineMiB: number[];
+  perSpeakerMiB: number[];
+  peakMiB: number[];
+  heapUsedMiB: number[];
+  createS: number;
+  settleS: number;
+  answered: boolean;
+  /** Peers declared down by some speaker while the Services were being created. */
+  flaps: number;
+  /** The longest event-loop stall each speaker saw meanwhile, ms. */
+  loopMaxMs: number[];
+}
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+let rss: RssResult | undefined;
+
+function procStatusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
+/**
+ * The speakers, compiled as the image runs them (unless --tsx), idle, then while
+ * `--rss-ips` IPv6 L2 Services are created all at once (64 requests in flight, nobody
+ * waiting for IPs): membership must not flap (each speaker's
+ * herald_membership_transitions_total{direction="down"} and its log), every IP must be
+ * announced and reported, and the RSS is read when they are (VmRSS) and at its peak (VmHWM).
+ */
 async function benchRss(plan: LabPlan): Promise<void> {
   const n = Number(values['rss-ips']);
-  say(`rss: ${n} IPv6 L2 Services`);
+  const compiled = !values.tsx;
+  if (compiled) {
+    say('rss: compiling herald (tsc, as npm run build) and restarting each speaker compiled, with the image\'s Node flags');
+    const build = compileHerald();
+    cleanups.push(async () => build.remove());
+    for (const x of plan.nodes) {
+      await signalSpeaker(x.name, 'SIGTERM');
+      await restartSpeaker(plan, x.name, { entry: build.entry });
+    }
+  }
   // 2001:db8:0:2::1000 onwards: inside the LAN, outside the default pool ranges.
   const last = (0x1000 + n - 1).toString(16);
   await applyL2Config([`2001:db8:0:2::1000-2001:db8:0:2::${last}`]);
-  await sleep(3000);
-  const baselineMiB = plan.nodes.map((x) => rssMiB(speakerRecord(x.name).pid));
+  await sleep(5000);
+  const pids = plan.nodes.map((x) => speakerRecord(x.name).pid);
+  const baselineMiB = pids.map((pid) => procStatusMiB(pid, 'VmRSS'));
+  say(`rss: idle ${baselineMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}`);
   const logFrom = plan.nodes.map((x) => speakerLogSize(x.name));
+  const downs = async (): Promise<number[]> =>
+    Promise.all(plan.nodes.map(async (x) => metricSum(await speakerMetrics(x.name), 'herald_membership_transitions_total', { direction: 'down' })));
+  const downsBefore = await downs();
+  // prom-client resets the event-loop delay histogram at each scrape: this one starts the window.
+  await Promise.all(plan.nodes.map((x) => speakerMetrics(x.name)));
   const t0 = Date.now();
-  const batch = 20;
-  const ips: string[] = [];
-  for (let i = 0; i < n; i += batch) {
-    const got = await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, j) => createService(`rss-${i + j}`, { families: ['IPv6'] })));
-    ips.push(...got.flat());
-  }
+  const names = Array.from({ length: n }, (_, i) => `rss-${i}`);
+  await createServicesAtOnce(names, { families: ['IPv6'] });
+  const createS = (Date.now() - t0) / 1000;
+  say(`rss: ${n} Services created in ${createS.toFixed(1)} s`);
+  await waitFor(`IPs for the ${n} Services`, async () => ((await servicesWithIPs('rss-')) >= n ? true : undefined), 300_000, 1000);
   await waitFor(
     `ServiceL2Status objects for the ${n} Services`,
     async () => ((await listL2Statuses()).filter((s) => s.status?.serviceName?.startsWith('rss-')).length >= n ? true : undefined),
@@ -200,16 +245,36 @@ async function benchRss(plan: LabPlan): Promise<void> {
     1000,
   );
   const settleS = (Date.now() - t0) / 1000;
+  const metricsNow = await Promise.all(plan.nodes.map((x) => speakerMetrics(x.name)));
+  const loopMaxMs = metricsNow.map((t) => metricSum(t, 'nodejs_eventloop_lag_max_seconds') * 1000);
   await sleep(5000);
+  const ips = (await listL2Statuses()).filter((s) => s.status?.serviceName?.startsWith('rss-')).map((s) => s.status?.ip ?? '');
   // A sample of the IPs: each answered by exactly one node.
   const sample = [ips[0], ips[Math.floor(ips.length / 3)], ips[Math.floor((2 * ips.length) / 3)], ips.at(-1)].filter((x): x is string => !!x);
-  let answered = true;
+  let answered = sample.length > 0;
   for (const ip of sample) if ((await answeringNodes(plan, ip, 1000)).length !== 1) answered = false;
-  // Membership flaps while the Services were being created (peers thought down).
-  const flaps = plan.nodes.reduce((sum, x, i) => sum + (readFileSync(logFile(paths, `speaker-${x.name}`), 'utf8').slice(logFrom[i]).match(/membership: peer down/g)?.length ?? 0), 0);
+  const downsAfter = await downs();
+  const logDowns = plan.nodes.reduce((sum, x, i) => sum + (readFileSync(logFile(paths, `speaker-${x.name}`), 'utf8').slice(logFrom[i]).match(/membership: peer down/g)?.length ?? 0), 0);
+  const flaps = Math.max(logDowns, downsAfter.reduce((a, b) => a + b, 0) - downsBefore.reduce((a, b) => a + b, 0));
   const heapUsedMiB = await Promise.all(plan.nodes.map(async (x) => metricSum(await speakerMetrics(x.name), 'nodejs_heap_size_used_bytes') / 2 ** 20));
-  rss = { ips: n, baselineMiB, perSpeakerMiB: plan.nodes.map((x) => rssMiB(speakerRecord(x.name).pid)), heapUsedMiB, settleS, answered, flaps };
-  say(`rss: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')} (before: ${baselineMiB.map((m) => m.toFixed(1)).join(', ')}; all announced and reported ${settleS.toFixed(1)} s after the first create; ${flaps} peer-down events meanwhile)`);
+  rss = {
+    ips: n,
+    compiled,
+    nodeFlags: compiled ? IMAGE_NODE_FLAGS : ['--import', 'tsx'],
+    baselineMiB,
+    perSpeakerMiB: pids.map((pid) => procStatusMiB(pid, 'VmRSS')),
+    peakMiB: pids.map((pid) => procStatusMiB(pid, 'VmHWM')),
+    heapUsedMiB,
+    createS,
+    settleS,
+    answered,
+    flaps,
+    loopMaxMs,
+  };
+  say(
+    `rss: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')} (peak ${rss.peakMiB.map((m) => m.toFixed(1)).join(', ')}; idle ${baselineMiB.map((m) => m.toFixed(1)).join(', ')}); ` +
+      `all announced and reported ${settleS.toFixed(1)} s after the first create; ${flaps} peer-down events meanwhile; longest event-loop stall ${loopMaxMs.map((m) => `${m.toFixed(0)} ms`).join(', ')}`,
+  );
 }
 
 // ---------------------------------------------------------------- keepalived
@@ -383,11 +448,14 @@ function report(): void {
     console.log(`herald_layer2_failover_seconds (peer detected down → first announcements sent): mean ${reaction.meanMs.toFixed(2)} ms over ${reaction.count} takeovers`);
   }
   if (rss) {
+    const mib = (xs: number[]): string => xs.map((m) => `${m.toFixed(1)} MiB`).join(', ');
     console.log(
-      `\nspeaker RSS with ${rss.ips} L2 service IPs (IPv6, NDP), per node: ${rss.perSpeakerMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}` +
-        ` (before the Services: ${rss.baselineMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')}; V8 heap in use after: ${rss.heapUsedMiB.map((m) => `${m.toFixed(1)} MiB`).join(', ')});` +
+      `\nspeaker RSS with ${rss.ips} L2 service IPs (IPv6, NDP), ${rss.compiled ? 'compiled' : 'under tsx'} (node ${rss.nodeFlags.join(' ')}), per node: ${mib(rss.perSpeakerMiB)}` +
+        ` (peak ${mib(rss.peakMiB)}; idle before the Services ${mib(rss.baselineMiB)}; V8 heap in use after ${mib(rss.heapUsedMiB)});` +
+        ` ${rss.ips} Services created at once in ${rss.createS.toFixed(1)} s, all announced and reported after ${rss.settleS.toFixed(1)} s;` +
         ` a sample of the IPs each answered by exactly one node: ${rss.answered};` +
-        ` membership peer-down events while they were created: ${rss.flaps}`,
+        ` membership peer-down events meanwhile: ${rss.flaps} ${rss.flaps === 0 ? 'PASS' : 'FAIL'};` +
+        ` longest event-loop stall per speaker: ${rss.loopMaxMs.map((m) => `${m.toFixed(0)} ms`).join(', ')}`,
     );
   }
   if (values.json) writeFileSync(values.json, JSON.stringify({ rows, rss, reaction }, null, 2));

@@ -2,8 +2,9 @@
 // pools and Services, a UDP echo in every node, a prober in hl-client, and the ways to
 // break a leader (SIGKILL its speaker, cut its link). Shared by test/e2e/l2 and
 // test/bench/failover.ts. Everything it starts it stops by PID.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { heraldResource, collectionPath, objectPath, SERVICES } from '../../../shared/k8s/resources.js';
@@ -117,6 +118,53 @@ export async function createService(name: string, o: ServiceOptions = {}): Promi
     20_000,
     50,
   );
+}
+
+function serviceBody(name: string, ns: string, o: ServiceOptions): unknown {
+  const families = o.families ?? ['IPv4'];
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns, annotations: o.ips ? { 'herald.dev/loadBalancerIPs': o.ips.join(',') } : {} },
+    spec: {
+      type: 'LoadBalancer',
+      ipFamilies: families,
+      ipFamilyPolicy: families.length > 1 ? 'RequireDualStack' : 'SingleStack',
+      selector: { app: name },
+      ports: [
+        { name: 'http', port: 80, targetPort: 80, protocol: 'TCP' },
+        { name: 'echo', port: ECHO_PORT, targetPort: ECHO_PORT, protocol: 'UDP' },
+      ],
+      ...(o.local ? { externalTrafficPolicy: 'Local' } : {}),
+    },
+  };
+}
+
+/**
+ * Creates the Services all at once: `concurrency` POSTs in flight over one client, none
+ * waiting for an IP. Resolves when every POST has been answered.
+ */
+export async function createServicesAtOnce(names: readonly string[], o: ServiceOptions = {}, concurrency = 64): Promise<void> {
+  const ns = o.namespace ?? 'default';
+  const client = connect(paths.kubeconfig);
+  try {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < names.length) {
+        const name = names[next++] as string;
+        await client.rest.request('POST', collectionPath(SERVICES, ns), { body: serviceBody(name, ns, o) });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
+  } finally {
+    client.close();
+  }
+}
+
+/** How many Services in `namespace` whose name starts with `prefix` have their IPs. */
+export async function servicesWithIPs(prefix: string, namespace = 'default'): Promise<number> {
+  const r = await api<{ items: { metadata: { name: string }; status?: { loadBalancer?: { ingress?: unknown[] } } }[] }>('GET', collectionPath(SERVICES, namespace));
+  return r.items.filter((s) => s.metadata.name.startsWith(prefix) && (s.status?.loadBalancer?.ingress?.length ?? 0) > 0).length;
 }
 
 export async function deleteService(name: string, namespace = 'default'): Promise<void> {
@@ -355,17 +403,61 @@ function logSize(node: string): number {
   }
 }
 
-/** Starts a node's speaker again as the lab does; resolves once its membership is ready. */
-export async function restartSpeaker(plan: LabPlan, node: string): Promise<void> {
+/** How a speaker is (re)started: under tsx as the lab does, or compiled as the image runs it. */
+export interface SpeakerRun {
+  /** The compiled CLI (compileHerald); default: shared/cli.ts under tsx. */
+  entry?: string;
+  /** Node's own flags; with `entry`, default IMAGE_NODE_FLAGS. */
+  nodeFlags?: string[];
+  /** More `herald speaker` flags. */
+  args?: string[];
+}
+
+/**
+ * The image's Node flags: `--max-semi-space-size=4` on the Dockerfile's ENTRYPOINT and
+ * `--max-old-space-size=64` from NODE_OPTIONS in manifests/base/speaker.yaml.
+ */
+export const IMAGE_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=64'];
+
+/** Starts a node's speaker again; resolves once its membership is ready. */
+export async function restartSpeaker(plan: LabPlan, node: string, run: SpeakerRun = {}): Promise<void> {
   const n = plan.nodes.find((x) => x.name === node) as LabNode;
   const from = logSize(node);
+  const start = run.entry ? [...(run.nodeFlags ?? IMAGE_NODE_FLAGS), run.entry] : [...(run.nodeFlags ?? []), ...TSX, join(paths.repo, 'shared', 'cli.ts')];
   await startProcess(paths, {
     name: `speaker-${node}`,
     netns: n.ns,
     cmd: process.execPath,
-    args: [...TSX, join(paths.repo, 'shared', 'cli.ts'), 'speaker', '--kubeconfig', `${paths.kubeconfig}.speaker`, '--node-name', node],
+    args: [...start, 'speaker', '--kubeconfig', `${paths.kubeconfig}.speaker`, '--node-name', node, ...(run.args ?? [])],
   });
   await waitForSpeakerLog(node, /"msg":"membership: ready"/, from, 30_000);
+}
+
+/**
+ * herald compiled to JavaScript as `npm run build` does (tsconfig.build.json), into a
+ * scratch directory so that dist/ is left alone; node_modules is linked in (the native
+ * addon is found there). Returns the CLI entry and how to remove the directory.
+ */
+export function compileHerald(): { entry: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'hlt-l2-js-'));
+  const out = join(dir, 'out');
+  const tsc = join(paths.repo, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', join(paths.repo, 'tsconfig.build.json'), '--outDir', out, '--sourceMap', 'false'], { encoding: 'utf8', cwd: paths.repo });
+  if (r.error || (r.status !== 0 && !isFile(join(out, 'shared', 'cli.js')))) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
+  }
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
+  symlinkSync(join(paths.repo, 'node_modules'), join(out, 'node_modules'));
+  return { entry: join(out, 'shared', 'cli.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Waits for a line matching `re` written to a speaker's log after byte `from`. */

@@ -272,7 +272,9 @@ const isRoot = process.getuid?.() === 0;
     await sendUdp(targets, 7946, [garbage, forgedLeave, captured as Buffer, captured as Buffer]);
     await sleep(1500);
     assert.equal(p.lost(t0, nowMs() - 500), 0, 'no probe lost');
-    assert.ok(p.outage(t0, nowMs()) < 50, `longest wait ${p.outage(t0, nowMs()).toFixed(0)} ms`);
+    // A leave believed would move the IP (the next assertion); a wait under 250 ms is the
+    // loaded machine's scheduling, not a failover (those take 350 ms and more).
+    assert.ok(p.outage(t0, nowMs()) < 250, `longest wait ${p.outage(t0, nowMs()).toFixed(0)} ms`);
     assert.ok(p.between(t0, nowMs()).every((a) => a.n === leader), 'every probe still answered by the leader');
     assert.equal(await soleAnswer(ip), leader);
     const after = await Promise.all(nodes().map((n) => speakerMetrics(n)));

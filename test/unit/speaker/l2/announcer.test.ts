@@ -13,7 +13,8 @@ import { L2Announcer, l2AnnouncerFactory, type MembershipLike } from '../../../.
 import { DEFAULT_L2_SETTINGS } from '../../../../speaker/l2/options.js';
 import { l2StatusName, l2StatusObject } from '../../../../speaker/l2/status.js';
 import type { MembershipEvent } from '../../../../speaker/membership/core.js';
-import type { ChangeListener, MembershipConfig } from '../../../../speaker/membership/member.js';
+import type { ChangeListener } from '../../../../speaker/membership/member.js';
+import type { ThreadedMembershipConfig } from '../../../../speaker/membership/threaded.js';
 import type { MemberPeer } from '../../../../speaker/membership/peers.js';
 import type { SpeakerSnapshot } from '../../../../speaker/snapshot.js';
 import type { SpeakerDeps } from '../../../../speaker/start.js';
@@ -46,7 +47,7 @@ class FakeMembership implements MembershipLike {
   leaving: { resolve: () => void } | undefined;
   /** Hold leave() open until the test resolves it (the grace period). */
   holdLeave = false;
-  constructor(readonly config: MembershipConfig) {}
+  constructor(readonly config: ThreadedMembershipConfig) {}
   async start(): Promise<void> {
     this.calls.push('start');
   }
