@@ -8,6 +8,7 @@ import { ENDPOINT_SLICES, heraldResource, NODES, SECRETS, SERVICES } from '../sh
 import { createStatusWriter } from '../shared/k8s/writers.js';
 import { parseClientFlags, type FlagSpec } from '../shared/flags.js';
 import { startSpeaker, type RunningSpeaker } from './start.js';
+import { speakerEndpointSlice, speakerService } from './snapshot.js';
 import type { AnnouncerFactory } from './announcer.js';
 import { bgpAnnouncerFactory } from './bgp/announcer-factory.js';
 import { L2_FLAGS, l2SettingsFromFlags, type L2Settings } from './l2/options.js';
@@ -56,8 +57,9 @@ export async function main(args: string[]): Promise<number> {
   const stop = shutdownSignal(log);
   const ns = flags.namespace;
   const informers = {
-    services: rt.informer<K8sObject>({ resource: SERVICES }),
-    endpointSlices: rt.informer<K8sObject>({ resource: ENDPOINT_SLICES }),
+    // Only the fields the speaker reads are kept of every Service and EndpointSlice (snapshot.ts).
+    services: rt.informer<K8sObject>({ resource: SERVICES, transform: speakerService }),
+    endpointSlices: rt.informer<K8sObject>({ resource: ENDPOINT_SLICES, transform: speakerEndpointSlice }),
     nodes: rt.informer<K8sObject>({ resource: NODES }),
     pools: rt.informer<IPAddressPool>({ resource: heraldResource('IPAddressPool'), namespace: ns }),
     l2Advertisements: rt.informer<L2Advertisement>({ resource: heraldResource('L2Advertisement'), namespace: ns }),

@@ -1,8 +1,13 @@
 // What a speaker knows about the cluster at one moment, reduced from raw Kubernetes
 // objects to the few facts announcement decisions need. Pure: the informers feed raw
 // objects in, the L2 and BGP announcers read the snapshot out.
+//
+// Also what the speaker keeps of the objects at all (speakerService, speakerEndpointSlice:
+// its informers' transform), and SnapshotBuilder, which remembers each Service's facts
+// between snapshots: a speaker holding 10,000 Services rebuilds its snapshot on every
+// event, and most Services have not changed.
 import type { ConfigModel, Pool } from '../shared/config/types.js';
-import { EXCLUDE_LB_LABEL, ANNOTATIONS, METALLB_ANNOTATIONS } from '../shared/api/types.js';
+import { EXCLUDE_LB_LABEL, ANNOTATIONS, METALLB_ANNOTATIONS, type ObjectMeta } from '../shared/api/types.js';
 import { parseIP, rangeContains, type IP } from '../shared/ip/ip.js';
 
 /** The parts of a core/v1 Service the speaker reads (plain JSON). */
@@ -95,6 +100,7 @@ export function handlesService(svc: RawService, lbClass: string | undefined): bo
 export function serviceInfo(
   svc: RawService,
   slices: readonly RawEndpointSlice[],
+  shared: NodeSets = new NodeSets(),
 ): ServiceInfo | undefined {
   const name = svc.metadata?.name;
   const namespace = svc.metadata?.namespace ?? 'default';
@@ -104,27 +110,49 @@ export function serviceInfo(
     const ip = ing.ip ? parseIP(ing.ip) : undefined;
     if (ip) ips.push(ip);
   }
-  const endpointNodes = new Set<string>();
+  const nodes: string[] = [];
   let hasReadyEndpoints = false;
   for (const slice of slices) {
     for (const ep of slice.endpoints ?? []) {
       if (!endpointReady(ep.conditions ?? undefined)) continue;
       hasReadyEndpoints = true;
-      if (ep.nodeName) endpointNodes.add(ep.nodeName);
+      if (ep.nodeName) nodes.push(ep.nodeName);
     }
   }
   const ann = svc.metadata?.annotations ?? {};
   const sharingKey = ann[ANNOTATIONS.allowSharedIP] ?? ann[METALLB_ANNOTATIONS.allowSharedIP];
   return {
-    key: `${namespace}/${name}`,
+    // Joined, so one flat string: a template literal makes a concatenation node as well.
+    key: [namespace, name].join('/'),
     namespace,
     name,
-    ips,
+    // A copy of exactly its length: a pushed-to array keeps room for 16.
+    ips: ips.slice(),
     ...(sharingKey ? { sharingKey } : {}),
     externalTrafficPolicy: svc.spec?.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
-    endpointNodes,
+    endpointNodes: shared.of(nodes),
     hasReadyEndpoints,
   };
+}
+
+/**
+ * Sets of endpoint node names, one object per distinct set: 10,000 Services whose pods
+ * run on the same few nodes share a handful of sets. Bounded: forgotten when it grows
+ * past what a cluster's node combinations make likely (the sets already handed out stay valid).
+ */
+export class NodeSets {
+  private readonly sets = new Map<string, ReadonlySet<string>>();
+
+  of(names: readonly string[]): ReadonlySet<string> {
+    const key = names.length === 0 ? '' : names.length === 1 ? names[0]! : [...new Set(names)].sort().join('\n');
+    let set = this.sets.get(key);
+    if (!set) {
+      if (this.sets.size >= 4096) this.sets.clear();
+      set = new Set(key === '' ? [] : names.length === 1 ? names : key.split('\n'));
+      this.sets.set(key, set);
+    }
+    return set;
+  }
 }
 
 /** The pool whose ranges hold `ip`, if any (pools never overlap in a valid model). */
@@ -146,27 +174,201 @@ export function slicesByService(slices: readonly RawEndpointSlice[]): Map<string
   return out;
 }
 
-export function buildSnapshot(input: {
+export interface SnapshotInput {
   nodeName: string;
   config: ConfigModel;
   services: readonly RawService[];
   endpointSlices: readonly RawEndpointSlice[];
   nodes: readonly RawNode[];
   lbClass?: string;
-}): SpeakerSnapshot {
-  const bySvc = slicesByService(input.endpointSlices);
-  const services: ServiceInfo[] = [];
-  for (const svc of input.services) {
-    if (!handlesService(svc, input.lbClass)) continue;
-    const key = `${svc.metadata?.namespace ?? 'default'}/${svc.metadata?.name ?? ''}`;
-    const info = serviceInfo(svc, bySvc.get(key) ?? []);
-    if (info && info.ips.length > 0) services.push(info);
+}
+
+/**
+ * Builds snapshots, remembering each Service's ServiceInfo and each Node's NodeInfo:
+ * while the raw Service and its EndpointSlices are the same objects (an informer
+ * replaces an object when it changes), the same ServiceInfo is handed out again, without
+ * parsing its IPs or walking its endpoints, and the BGP planner recognizes it at once.
+ * Raw objects must never be changed in place (informer caches replace them).
+ *
+ * The last build's Services are walked in step with the next one's (an informer lists
+ * them in a stable order: a changed object keeps its place, a new one comes last), so
+ * remembering 10,000 of them takes three arrays, not a map.
+ */
+export class SnapshotBuilder {
+  private last: { raw: readonly RawService[]; slices: readonly Slices[]; infos: readonly (ServiceInfo | undefined)[]; sorted: readonly ServiceInfo[] } = { raw: [], slices: [], infos: [], sorted: [] };
+  private nodes = new WeakMap<RawNode, NodeInfo | undefined>();
+  private readonly nodeSets = new NodeSets();
+
+  build(input: SnapshotInput): SpeakerSnapshot {
+    const bySvc = slicesByService(input.endpointSlices);
+    const last = this.last;
+    const n = input.services.length;
+    const slices = new Array<Slices>(n);
+    const infos = new Array<ServiceInfo | undefined>(n);
+    let created = false;
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const svc = input.services[i]!;
+      let at = -1;
+      if (last.raw[j] === svc) at = j++;
+      else if (last.raw[j + 1] === svc) {
+        at = j + 1;
+        j += 2;
+      } else if (j < last.raw.length && sameName(last.raw[j]!, svc)) j++;
+      if (!handlesService(svc, input.lbClass)) continue;
+      const key = [svc.metadata?.namespace ?? 'default', svc.metadata?.name ?? ''].join('/');
+      const mine = bySvc.get(key) ?? NO_SLICES;
+      const held: Slices = mine.length === 1 ? mine[0]! : mine;
+      slices[i] = held;
+      if (at >= 0 && sameSlices(last.slices[at], mine)) infos[i] = last.infos[at];
+      else {
+        infos[i] = serviceInfo(svc, mine, this.nodeSets);
+        created = true;
+      }
+    }
+    const services: ServiceInfo[] = [];
+    for (const info of infos) if (info && info.ips.length > 0) services.push(info);
+    // Every Service as it was (each earlier one taken at most once) and as many: the same sorted list.
+    const sorted = !created && services.length === last.sorted.length ? last.sorted : services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.last = { raw: input.services, slices, infos, sorted };
+    const nodes = new Map<string, NodeInfo>();
+    for (const node of input.nodes) {
+      let info = this.nodes.get(node);
+      if (info === undefined && !this.nodes.has(node)) this.nodes.set(node, (info = nodeInfo(node)));
+      if (info) nodes.set(info.name, info);
+    }
+    return { nodeName: input.nodeName, config: input.config, services: sorted, nodes };
   }
-  services.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const nodes = new Map<string, NodeInfo>();
-  for (const n of input.nodes) {
-    const info = nodeInfo(n);
-    if (info) nodes.set(info.name, info);
+}
+
+/** A Service's EndpointSlices as remembered: the one slice itself, mostly. */
+type Slices = RawEndpointSlice | readonly RawEndpointSlice[] | undefined;
+
+function sameSlices(held: Slices, now: readonly RawEndpointSlice[]): boolean {
+  if (now.length === 1) return held === now[0];
+  return Array.isArray(held) && sameObjects(held as readonly RawEndpointSlice[], now);
+}
+
+const sameName = (a: RawService, b: RawService): boolean => a.metadata?.name === b.metadata?.name && a.metadata?.namespace === b.metadata?.namespace;
+
+const NO_SLICES: readonly RawEndpointSlice[] = [];
+
+const sameObjects = <T>(a: readonly T[], b: readonly T[]): boolean => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+
+/** A snapshot built from nothing. */
+export function buildSnapshot(input: SnapshotInput): SpeakerSnapshot {
+  return new SnapshotBuilder().build(input);
+}
+
+// ---------------------------------------------------------------- what the informers keep
+
+/** Names the speaker holds many copies of (namespaces, node names): one string each. Bounded. */
+const names = new Map<string, string>();
+
+function intern(s: string): string {
+  const hit = names.get(s);
+  if (hit !== undefined) return hit;
+  if (names.size >= 10_000) names.clear();
+  names.set(s, s);
+  return s;
+}
+
+/**
+ * The identity an informer and an event need: name, namespace, uid, resourceVersion.
+ * Objects the transforms make are built by assignment, not spread: 10,000 objects
+ * spread together each got a hidden class of their own.
+ */
+function identity(m: ObjectMeta | undefined, withUID = true): ObjectMeta {
+  const out: ObjectMeta = {};
+  if (m?.name !== undefined) out.name = m.name;
+  if (m?.namespace !== undefined) out.namespace = intern(m.namespace);
+  if (withUID && m?.uid !== undefined) out.uid = m.uid;
+  if (m?.resourceVersion !== undefined) out.resourceVersion = m.resourceVersion;
+  return out;
+}
+
+/** The annotations the speaker reads (serviceInfo); add a key here when it reads another. */
+const READ_ANNOTATIONS = [ANNOTATIONS.allowSharedIP, METALLB_ANNOTATIONS.allowSharedIP];
+
+function readAnnotations(a: Record<string, string> | undefined): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const k of READ_ANNOTATIONS) if (a?.[k] !== undefined) (out ??= {})[k] = a[k];
+  return out;
+}
+
+const NO_INGRESS: { ip?: string }[] = [];
+
+type ServiceSpec = NonNullable<RawService['spec']>;
+/** Service specs as the speaker keeps them: a handful of distinct ones, shared. Bounded. */
+const specs = new Map<string, ServiceSpec>();
+
+function sharedSpec(from: ServiceSpec): ServiceSpec {
+  const key = `${from.type}|${from.loadBalancerClass}|${from.externalTrafficPolicy}`;
+  const hit = specs.get(key);
+  if (hit) return hit;
+  if (specs.size >= 1_000) specs.clear();
+  const spec: ServiceSpec = {};
+  if (from.type !== undefined) spec.type = intern(from.type);
+  if (from.loadBalancerClass !== undefined) spec.loadBalancerClass = intern(from.loadBalancerClass);
+  if (from.externalTrafficPolicy !== undefined) spec.externalTrafficPolicy = intern(from.externalTrafficPolicy);
+  specs.set(key, Object.freeze(spec));
+  return spec;
+}
+
+/**
+ * The informer transform for Services: what RawService names (type, class, traffic
+ * policy, ingress IPs, the sharing annotations, deletion), with the identity the
+ * cache and events need. A Service from the API server is a few kilobytes (ports,
+ * selector, cluster IPs, kubectl's last-applied annotation); this keeps a few hundred bytes.
+ */
+export function speakerService(obj: { apiVersion?: string; kind?: string; metadata?: ObjectMeta }): RawService & { apiVersion: string; kind: string; metadata: ObjectMeta } {
+  const svc = obj as RawService & { metadata?: ObjectMeta };
+  const m = svc.metadata;
+  const metadata = identity(m);
+  if (m?.deletionTimestamp) metadata.deletionTimestamp = String(m.deletionTimestamp);
+  const annotations = readAnnotations(m?.annotations);
+  if (annotations) metadata.annotations = annotations;
+  const spec = sharedSpec(svc.spec ?? {});
+  const ingress = (svc.status?.loadBalancer?.ingress ?? []).filter((i) => typeof i.ip === 'string' && i.ip !== '').map((i) => ({ ip: i.ip }));
+  return { apiVersion: 'v1', kind: 'Service', metadata, spec, status: { loadBalancer: { ingress: ingress.length > 0 ? ingress : NO_INGRESS } } };
+}
+
+type Endpoint = NonNullable<RawEndpointSlice['endpoints']>[number];
+/** Endpoints by node and conditions: the same few objects for every slice. Bounded. */
+const endpoints = new Map<string, Endpoint>();
+
+function sharedEndpoint(ep: Endpoint): Endpoint {
+  const c = ep.conditions ?? undefined;
+  const key = `${ep.nodeName ?? ''}|${c ? `${c.ready}|${c.serving}|${c.terminating}` : '-'}`;
+  const hit = endpoints.get(key);
+  if (hit) return hit;
+  if (endpoints.size >= 10_000) endpoints.clear();
+  let conditions: Endpoint['conditions'];
+  if (c) {
+    conditions = {};
+    if (c.ready !== undefined) conditions.ready = c.ready;
+    if (c.serving !== undefined) conditions.serving = c.serving;
+    if (c.terminating !== undefined) conditions.terminating = c.terminating;
+    Object.freeze(conditions);
   }
-  return { nodeName: input.nodeName, config: input.config, services, nodes };
+  const shared: Endpoint = {};
+  if (ep.nodeName) shared.nodeName = intern(ep.nodeName);
+  if (conditions) shared.conditions = conditions;
+  Object.freeze(shared);
+  endpoints.set(key, shared);
+  return shared;
+}
+
+/**
+ * The informer transform for EndpointSlices: the Service it belongs to, and per endpoint
+ * its node and conditions (shared objects: endpoints differ by address, which the
+ * speaker never reads).
+ */
+export function speakerEndpointSlice(obj: { apiVersion?: string; kind?: string; metadata?: ObjectMeta }): RawEndpointSlice & { apiVersion: string; kind: string; metadata: ObjectMeta } {
+  const slice = obj as RawEndpointSlice & { metadata?: ObjectMeta };
+  const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+  // No uid: nothing refers to a slice (events name the Service).
+  const metadata = identity(slice.metadata, false);
+  if (service !== undefined) metadata.labels = { [SERVICE_NAME_LABEL]: service };
+  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata, endpoints: (slice.endpoints ?? []).map(sharedEndpoint) };
 }

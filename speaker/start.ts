@@ -19,7 +19,7 @@ import type { StatusWriter } from '../shared/k8s/writers.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import type { Announcer, AnnouncerFactory } from './announcer.js';
-import { buildSnapshot, type RawEndpointSlice, type RawNode, type RawService, type SpeakerSnapshot } from './snapshot.js';
+import { SnapshotBuilder, type RawEndpointSlice, type RawNode, type RawService, type SpeakerSnapshot } from './snapshot.js';
 
 export interface SpeakerDeps {
   log: Logger;
@@ -82,9 +82,13 @@ export function configFrom(deps: SpeakerDeps): ConfigResult {
 }
 
 /** Reads the raw objects out of the informers and builds the snapshot (pure apart from the reads). */
-export function snapshotFrom(deps: SpeakerDeps, config: ConfigResult = configFrom(deps)): { snapshot: SpeakerSnapshot; configErrors: number } {
+export function snapshotFrom(
+  deps: SpeakerDeps,
+  config: ConfigResult = configFrom(deps),
+  builder: SnapshotBuilder = new SnapshotBuilder(),
+): { snapshot: SpeakerSnapshot; configErrors: number } {
   const i = deps.informers;
-  const snapshot = buildSnapshot({
+  const snapshot = builder.build({
     nodeName: deps.nodeName,
     config: config.model,
     services: i.services.list() as RawService[],
@@ -120,6 +124,7 @@ export async function startSpeaker(deps: SpeakerDeps, opts: SpeakerOptions): Pro
   let config: ConfigResult | undefined;
   let configDirty = true;
   let lastCostMs = 0;
+  const builder = new SnapshotBuilder();
 
   const rebuild = (): void => {
     timer = undefined;
@@ -129,7 +134,7 @@ export async function startSpeaker(deps: SpeakerDeps, opts: SpeakerOptions): Pro
       config = configFrom(deps);
       configDirty = false;
     }
-    const { snapshot, configErrors: n } = snapshotFrom(deps, config);
+    const { snapshot, configErrors: n } = snapshotFrom(deps, config, builder);
     last = snapshot;
     configErrors.set(n);
     rebuilds.inc();

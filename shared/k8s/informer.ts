@@ -22,6 +22,9 @@
 //   on a real API server it is often the larger part of an object (client-go users
 //   strip it with a transform for the same reason).
 // - Optional periodic resync re-delivers every cached object as a 'resync' event.
+// - An optional transform (client-go's SetTransform) keeps only what the handlers read:
+//   the speaker holds every Service and EndpointSlice of the cluster, most of whose
+//   fields it never looks at.
 //
 // Handlers subscribe to one callback per informer; several informers can feed the same
 // callback, and each event names its resource, so a reconciler has a single entry point.
@@ -65,6 +68,11 @@ export interface InformerOptions {
   name?: string;
   /** Re-deliver the whole cache this often; 0 (default) never. */
   resyncMs?: number;
+  /**
+   * Applied to every listed or watched object before it is cached and delivered (after
+   * managedFields is dropped). It must keep metadata.name, namespace and resourceVersion.
+   */
+  transform?: (obj: K8sObject) => K8sObject;
   backoff?: BackoffOptions;
   /** Items per list page; 0 lists in one response. Default 500. */
   pageSize?: number;
@@ -109,6 +117,7 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
   const path = collectionPath(res, o.namespace);
   const apiVersion = apiVersionOf(res);
   const pageSize = o.pageSize ?? 500;
+  const keep = (obj: T): T => (o.transform ? (o.transform(obj) as T) : obj);
 
   const stats = { lists: 0, watches: 0, errors: 0, restarts: 0 };
   const handlers = new Set<InformerHandler<T>>();
@@ -152,7 +161,7 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
       for (const item of page.items ?? []) {
         item.kind ??= res.kind;
         item.apiVersion ??= apiVersion;
-        items.push(trim(item));
+        items.push(keep(trim(item)));
       }
       listRV = page.metadata?.resourceVersion ?? '';
       cont = page.metadata?.continue || undefined;
@@ -182,10 +191,10 @@ export function createInformer<T extends K8sObject>(client: KubeClient, o: Infor
       switch (type) {
         case 'ADDED':
         case 'MODIFIED':
-          deliverChange(cache.upsert(t));
+          deliverChange(cache.upsert(keep(t)));
           break;
         case 'DELETED':
-          deliverChange(cache.remove(t));
+          deliverChange(cache.remove(keep(t)));
           break;
         case 'BOOKMARK':
           break;

@@ -155,25 +155,36 @@ export class AdjRibOut {
   private readonly tables: Record<Family, Table> = { 4: { wanted: new Map(), sent: new Map() }, 6: { wanted: new Map(), sent: new Map() } };
   private readonly attributes = new AttributePool();
   /**
-   * The NLRI of advertisements seen before: the planner hands the same objects again for
-   * unchanged routes, so a new wanted set parses only what is new.
+   * The last wanted set and its NLRI, index for index: the planner hands the same
+   * objects again, in the same order, for unchanged routes, so a new wanted set parses
+   * only what is new (a walk in step, not a map: 10,000 routes per session).
    */
-  private readonly nlri = new WeakMap<Advertisement, Nlri>();
+  private lastAds: readonly Advertisement[] = [];
+  private lastNlri: (Nlri | undefined)[] = [];
 
   /** Replaces the wanted set. Returns why any advertisement was refused (a caller's bug). */
   setWanted(ads: readonly Advertisement[]): string[] {
     const wanted: Record<Family, Map<Nlri, Attributes>> = { 4: new Map(), 6: new Map() };
     const refused: string[] = [];
     let last: { ad: Advertisement; attrs: Attributes } | undefined;
-    for (const ad of ads) {
-      let k = this.nlri.get(ad);
+    const prevAds = this.lastAds;
+    const prevNlri = this.lastNlri;
+    const nlri: (Nlri | undefined)[] = new Array<Nlri | undefined>(ads.length);
+    let j = 0;
+    for (let i = 0; i < ads.length; i++) {
+      const ad = ads[i]!;
+      let k: Nlri | undefined;
+      // In step with the last set: the same object here, or one further on (one removed).
+      if (prevAds[j] === ad) k = prevNlri[j++];
+      else if (prevAds[j + 1] === ad) {
+        k = prevNlri[j + 1];
+        j += 2;
+      }
+      k ??= nlriOf(ad.prefix, ad.family, ad.length);
+      nlri[i] = k;
       if (k === undefined) {
-        k = nlriOf(ad.prefix, ad.family, ad.length);
-        if (k === undefined) {
-          refused.push(`"${ad.prefix}/${ad.length}" is not an IPv${ad.family} prefix`);
-          continue;
-        }
-        this.nlri.set(ad, k);
+        refused.push(`"${ad.prefix}/${ad.length}" is not an IPv${ad.family} prefix`);
+        continue;
       }
       let attrs: Attributes;
       // Advertisements come with shared community lists: one lookup per run of equal ones.
@@ -193,6 +204,8 @@ export class AdjRibOut {
       table.set(k, prev ? this.attributes.merge(prev, attrs) : attrs);
     }
     this.attributes.swap();
+    this.lastAds = ads;
+    this.lastNlri = nlri;
     this.tables[4].wanted = wanted[4];
     this.tables[6].wanted = wanted[6];
     return refused;

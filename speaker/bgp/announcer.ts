@@ -115,10 +115,9 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
 export class BGPAnnouncer implements Announcer {
   readonly protocol = 'bgp' as const;
   private readonly sessions = new Map<string, SessionEntry>();
-  /** Services announced, as last planned. */
-  private readonly services = new Map<string, ServicePlan>();
+  /** Services announced, as last planned: sorted by key. */
+  private announced: readonly ServicePlan[] = [];
   private readonly planner = new BGPPlanner();
-  private lastServices: readonly ServicePlan[] | undefined;
   private readonly sync: StatusSync;
   private readonly metrics: BGPMetrics;
   private readonly log: Logger;
@@ -188,7 +187,8 @@ export class BGPAnnouncer implements Announcer {
       }),
     );
     if (graceful === 0) {
-      for (const key of this.services.keys()) this.removeService(key);
+      for (const svc of this.announced) this.removeService(svc);
+      this.announced = [];
     }
     this.sessions.clear();
     await this.o.bfd?.close();
@@ -291,17 +291,22 @@ export class BGPAnnouncer implements Announcer {
 
   // ---- services ----
 
+  /**
+   * The last plan's Services against the new one's, both sorted by key, walked in step:
+   * 10,000 announced Services need no map of their own.
+   */
   private reconcileServices(plan: BGPPlan): void {
+    const before = this.announced;
+    const after = plan.services;
     // The planner hands out the same list when no Service changed.
-    if (plan.services === this.lastServices) return;
-    this.lastServices = plan.services;
-    const wanted = new Set(plan.services.map((s) => s.key));
-    for (const key of [...this.services.keys()]) if (!wanted.has(key)) this.removeService(key);
+    if (after === before) return;
+    this.announced = after;
     const owner = this.o.nodeOwner?.();
-    for (const svc of plan.services) {
-      const prev = this.services.get(svc.key);
+    let i = 0;
+    for (const svc of after) {
+      while (i < before.length && before[i]!.key < svc.key) this.removeService(before[i++]!);
+      const prev = i < before.length && before[i]!.key === svc.key ? before[i++] : undefined;
       if (prev && (prev === svc || (sameList(prev.ips, svc.ips) && sameList(prev.peers, svc.peers)))) continue;
-      this.services.set(svc.key, svc);
       this.staleServiceStatuses.delete(serviceStatusName(svc.namespace, svc.name, this.o.nodeName));
       this.sync.put(SERVICE_STATUSES, serviceStatusObject({ namespace: this.o.namespace, node: this.o.nodeName, service: svc, ...(owner ? { owner } : {}) }));
       this.metrics.announced(svc.key, prev?.ips ?? [], svc.ips);
@@ -310,15 +315,13 @@ export class BGPAnnouncer implements Announcer {
       if (!prev && !inherited) this.assignedEvent(svc);
       else if (prev && !sameList(prev.ips, svc.ips)) this.assignedEvent(svc);
     }
+    while (i < before.length) this.removeService(before[i++]!);
     this.inherited.clear();
   }
 
-  private removeService(key: string): void {
-    const e = this.services.get(key);
-    if (!e) return;
-    this.services.delete(key);
+  private removeService(e: ServicePlan): void {
     this.sync.remove(SERVICE_STATUSES, this.o.namespace, serviceStatusName(e.namespace, e.name, this.o.nodeName));
-    this.metrics.announced(key, e.ips, []);
+    this.metrics.announced(e.key, e.ips, []);
   }
 
   private assignedEvent(svc: ServicePlan): void {

@@ -8,7 +8,7 @@ import type { BFDProfileModel, BGPAdvertisementModel, ConfigModel, PeerModel } f
 import { formatIP, parseIP } from '../../shared/ip/ip.js';
 import type { NodeInfo, ServiceInfo, SpeakerSnapshot } from '../snapshot.js';
 import type { Advertisement } from './adj-rib-out.js';
-import { mergeRoutes, serviceRoutes, SharedLists, type PlanContext, type PlanPeer, type ServicePlan, type ServiceRoutes } from './service-routes.js';
+import { mergeRoutes, serviceRoutes, SharedLists, type PlanContext, type PlanPeer, type RouteContribution, type ServicePlan, type ServiceRoutes } from './service-routes.js';
 import type { SessionConfig } from './session-config.js';
 
 export type { ServicePlan } from './service-routes.js';
@@ -112,13 +112,18 @@ export function sessionConfigFor(peer: PeerModel, node: NodeInfo | undefined, no
   };
 }
 
-/** What a cached Service's routes were worked out from. */
+/** A Service's routes, and what they were worked out from. */
 interface Entry {
   svc: ServiceInfo;
   readonly eligible: boolean;
-  readonly routes: ServiceRoutes;
-  /** The plan() call that last saw the Service. */
-  seen: number;
+  readonly plan: ServicePlan | undefined;
+  /** One route held as itself, more in an array: most Services make one. */
+  readonly routes: RouteContribution | readonly RouteContribution[] | undefined;
+}
+
+function entry(svc: ServiceInfo, eligible: boolean, r: ServiceRoutes | undefined): Entry {
+  const routes = r?.routes;
+  return { svc, eligible, plan: r?.plan, routes: !routes || routes.length === 0 ? undefined : routes.length === 1 ? routes[0] : routes };
 }
 
 const sameIPs = (a: ServiceInfo['ips'], b: ServiceInfo['ips']): boolean =>
@@ -139,9 +144,9 @@ const sameIPs = (a: ServiceInfo['ips'], b: ServiceInfo['ips']): boolean =>
  */
 export class BGPPlanner {
   private context: { config: ConfigModel; node: string; labels: string; mayAnnounce: boolean } | undefined;
-  private readonly entries = new Map<string, Entry>();
+  /** The Services of the last plan, in snapshot order (sorted by key): walked in step with the next snapshot's, no map needed. */
+  private entries: readonly Entry[] = [];
   private shared = new SharedLists();
-  private calls = 0;
   private last: Assembled | undefined;
 
   plan(snapshot: SpeakerSnapshot): BGPPlan {
@@ -183,11 +188,14 @@ export class BGPPlanner {
       },
     };
 
-    const call = ++this.calls;
+    const previous = this.entries;
     let changed = this.last === undefined;
-    const current: Entry[] = [];
+    const current: Entry[] = new Array<Entry>(snapshot.services.length);
+    let j = 0;
+    let n = 0;
     for (const svc of snapshot.services) {
-      let e = this.entries.get(svc.key);
+      while (j < previous.length && previous[j]!.svc.key < svc.key) j++;
+      let e = j < previous.length && previous[j]!.svc.key === svc.key ? previous[j++] : undefined;
       if (e && e.svc !== svc) {
         // A new ServiceInfo with the same IPs and eligibility makes the same routes.
         if (e.eligible === serviceEligibility(svc, node).ok && sameIPs(e.svc.ips, svc.ips)) e.svc = svc;
@@ -195,17 +203,14 @@ export class BGPPlanner {
       }
       if (!e) {
         const eligible = serviceEligibility(svc, node).ok;
-        e = { svc, eligible, routes: eligible ? serviceRoutes(svc, ctx) : { routes: [] }, seen: call };
-        this.entries.set(svc.key, e);
+        e = entry(svc, eligible, eligible ? serviceRoutes(svc, ctx) : undefined);
         changed = true;
       }
-      e.seen = call;
-      current.push(e);
+      current[n++] = e;
     }
-    if (this.entries.size !== current.length) {
-      for (const [key, e] of this.entries) if (e.seen !== call) this.entries.delete(key);
-      changed = true;
-    }
+    // Every Service found as it was, and none gone.
+    if (current.length !== previous.length) changed = true;
+    this.entries = current;
 
     if (changed || !this.last) this.last = this.assemble(current, peers.length);
     const { advertisements, services } = this.last;
@@ -220,7 +225,7 @@ export class BGPPlanner {
 
   private forget(): void {
     this.context = undefined;
-    this.entries.clear();
+    this.entries = [];
     this.shared = new SharedLists();
     this.last = undefined;
   }
@@ -229,13 +234,15 @@ export class BGPPlanner {
   private assemble(entries: readonly Entry[], peerCount: number): Assembled {
     const tables = Array.from({ length: peerCount }, () => new Map<string, Advertisement>());
     const services: ServicePlan[] = [];
+    const add = (r: RouteContribution): void => {
+      const table = tables[r.peer]!;
+      const prev = table.get(r.order);
+      table.set(r.order, prev ? mergeRoutes(prev, r.ad, this.shared) : r.ad);
+    };
     for (const e of entries) {
-      if (e.routes.plan) services.push(e.routes.plan);
-      for (const r of e.routes.routes) {
-        const table = tables[r.peer]!;
-        const prev = table.get(r.order);
-        table.set(r.order, prev ? mergeRoutes(prev, r.ad, this.shared) : r.ad);
-      }
+      if (e.plan) services.push(e.plan);
+      if (Array.isArray(e.routes)) for (const r of e.routes as readonly RouteContribution[]) add(r);
+      else if (e.routes) add(e.routes as RouteContribution);
     }
     // Plain string order is the route order (service-routes.ts orderKey): no comparator call per pair.
     const advertisements = tables.map((t) => [...t.keys()].sort().map((k) => t.get(k)!));

@@ -66,6 +66,7 @@ export class SharedLists {
   private readonly numbers = new Map<string, readonly number[]>();
   private readonly large = new Map<string, readonly Large[]>();
   private readonly names = new Map<string, readonly string[]>();
+  private readonly byAdvertisement = new Map<BGPAdvertisementModel, { communities: readonly number[]; large: readonly Large[] }>();
 
   communities(values: Iterable<number>): readonly number[] {
     const list = [...new Set(values)].sort((a, b) => a - b);
@@ -81,24 +82,31 @@ export class SharedLists {
     return this.large.get(k) ?? (this.large.set(k, list), list);
   }
 
-  peerNames(names: Iterable<string>): readonly string[] {
-    const list = [...new Set(names)].sort();
-    const k = list.join('\n');
-    return this.names.get(k) ?? (this.names.set(k, list), list);
+  /** The lists of one advertisement, worked out once: most routes come from a single one. */
+  ofAdvertisement(ad: BGPAdvertisementModel): { communities: readonly number[]; large: readonly Large[] } {
+    let hit = this.byAdvertisement.get(ad);
+    if (!hit) this.byAdvertisement.set(ad, (hit = { communities: this.communities(ad.communities.standard), large: this.largeCommunities(ad.communities.large) }));
+    return hit;
+  }
+
+  peerNames(names: readonly string[]): readonly string[] {
+    const k = names.length === 1 ? names[0]! : [...new Set(names)].sort().join('\n');
+    let list = this.names.get(k);
+    if (!list) this.names.set(k, (list = names.length === 1 ? [k] : k.split('\n')));
+    return list;
   }
 }
 
 /** `order` of a route: family, network octets, length, one character each. */
 function orderKey(family: 4 | 6, network: bigint, length: number): string {
-  const codes: number[] = [family];
   if (family === 4) {
     const v = Number(network);
+    return String.fromCharCode(4, v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255, length);
+  }
+  const codes: number[] = [6];
+  for (let shift = 96n; shift >= 0n; shift -= 32n) {
+    const v = Number((network >> shift) & 0xffffffffn);
     codes.push(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
-  } else {
-    for (let shift = 96n; shift >= 0n; shift -= 32n) {
-      const v = Number((network >> shift) & 0xffffffffn);
-      codes.push(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
-    }
   }
   codes.push(length);
   return String.fromCharCode(...codes);
@@ -110,9 +118,9 @@ interface Building {
   readonly network: bigint;
   readonly length: number;
   readonly order: string;
-  localPref?: number;
-  readonly communities: number[];
-  readonly large: Large[];
+  readonly internal: boolean;
+  /** The advertisements that make this route, in order. */
+  readonly ads: BGPAdvertisementModel[];
 }
 
 /**
@@ -121,12 +129,13 @@ interface Building {
  * prefix) yield one route: communities are the union. The config model leaves at most
  * one localPref per prefix, peer and node (assignPools in shared/config/advertisements.ts);
  * should two differ anyway, the first set one wins (advertisements come sorted by name),
- * so the outcome stays deterministic.
+ * so the outcome stays deterministic. Written to allocate little beyond what it returns:
+ * it runs for each of 10,000 Services when a speaker starts.
  */
 export function serviceRoutes(svc: ServiceInfo, ctx: PlanContext): ServiceRoutes {
-  const building = new Map<string, Building>();
+  const building: Building[] = [];
   const peers: string[] = [];
-  const ips = new Map<IP, string>();
+  const ips: IP[] = [];
   for (const ip of svc.ips) {
     const pool = poolOf(ctx.config, ip);
     if (!pool) continue;
@@ -136,39 +145,41 @@ export function serviceRoutes(svc: ServiceInfo, ctx: PlanContext): ServiceRoutes
         if (!advertisesToPeer(ad, peer.name) || !config.families.includes(ip.family)) continue;
         const length = ip.family === 4 ? ad.aggregationLength : ad.aggregationLengthV6;
         const network = prefixRange(ip, length).first;
-        const order = orderKey(ip.family, network, length);
-        const k = `${i}/${order}`;
-        let r = building.get(k);
-        if (!r) building.set(k, (r = { peer: i, family: ip.family, network, length, order, communities: [], large: [] }));
-        if (internal && ad.localPref !== undefined && r.localPref === undefined) r.localPref = ad.localPref;
-        r.communities.push(...ad.communities.standard);
-        r.large.push(...ad.communities.large);
-        peers.push(peer.name);
-        if (!ips.has(ip)) ips.set(ip, formatIP(ip));
+        const r = building.find((b) => b.peer === i && b.family === ip.family && b.network === network && b.length === length);
+        if (r) r.ads.push(ad);
+        else building.push({ peer: i, family: ip.family, network, length, order: orderKey(ip.family, network, length), internal, ads: [ad] });
+        if (!peers.includes(peer.name)) peers.push(peer.name);
+        if (!ips.includes(ip)) ips.push(ip);
       }
     }
   }
-  if (building.size === 0) return { routes: [] };
+  if (building.length === 0) return { routes: [] };
+  const texts = ips.map((ip) => formatIP(ip));
   const routes: RouteContribution[] = [];
-  for (const r of building.values()) {
+  for (const r of building) {
     // A host route's text is its IP's, already made.
-    let text: string | undefined;
-    for (const [ip, t] of ips) if (ip.family === r.family && ip.value === r.network) text = t;
-    const ad: Advertisement = {
-      family: r.family,
-      prefix: text ?? formatIP({ family: r.family, value: r.network }),
-      length: r.length,
-      ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
-      communities: ctx.shared.communities(r.communities),
-      largeCommunities: ctx.shared.largeCommunities(r.large),
-    };
+    const at = ips.findIndex((ip) => ip.family === r.family && ip.value === r.network);
+    const prefix = at >= 0 ? texts[at]! : formatIP({ family: r.family, value: r.network });
+    const first = r.ads[0]!;
+    let localPref: number | undefined;
+    if (r.internal) for (const ad of r.ads) localPref ??= ad.localPref;
+    let communities: readonly number[];
+    let large: readonly Large[];
+    if (r.ads.length === 1) ({ communities, large } = ctx.shared.ofAdvertisement(first));
+    else {
+      communities = ctx.shared.communities(r.ads.flatMap((ad) => ad.communities.standard));
+      large = ctx.shared.largeCommunities(r.ads.flatMap((ad) => ad.communities.large));
+    }
+    const ad: Advertisement = localPref !== undefined
+      ? { family: r.family, prefix, length: r.length, localPref, communities, largeCommunities: large }
+      : { family: r.family, prefix, length: r.length, communities, largeCommunities: large };
     routes.push({ peer: r.peer, order: r.order, ad });
   }
   const plan: ServicePlan = {
     key: svc.key,
     namespace: svc.namespace,
     name: svc.name,
-    ips: [...new Set(ips.values())].sort(),
+    ips: texts.length === 1 ? texts : [...new Set(texts)].sort(),
     peers: ctx.shared.peerNames(peers),
   };
   return { plan, routes };

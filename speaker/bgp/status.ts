@@ -299,6 +299,7 @@ function fingerprint(obj: StatusObject): number {
   return (a & 0xfffff) * 0x100000000 + b;
 }
 
+/** One flat string (joined): a template literal would keep its parts as concatenation nodes, held for every Service. */
 function keyOf(resource: ResourceType, namespace: string, name: string): string {
-  return `${resource.plural}/${namespace}/${name}`;
+  return [resource.plural, namespace, name].join('/');
 }

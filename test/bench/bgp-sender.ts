@@ -1,16 +1,19 @@
 // The herald side of the BGP benchmark, run inside the benchmark's node namespace by
-// bgp.ts: what a speaker holds for N Services (the raw objects, as its informers would,
-// the config model and snapshot, the planner's output) and the real BGPAnnouncer with
-// real BGPSessions. Commands on stdin, one JSON line per event on stdout:
-//   announce 4|6   build N Services of that family and start the session
-//   withdraw       the same Services without endpoints: every prefix withdrawn
+// bgp.ts: what a speaker holds for N Services and the real BGPAnnouncer with real
+// BGPSessions. The Services and EndpointSlices come as an API server lists them
+// (bgp-objects.ts), parsed from JSON in pages, through the speaker's informer transform
+// into informer caches (shared/k8s/object-cache.ts), and the snapshot is built from those
+// caches by a SnapshotBuilder, as speaker/start.ts does. Commands on stdin, one JSON line
+// per event on stdout:
+//   announce 4|6   list N Services of that family and start the session
+//   withdraw       every EndpointSlice modified to a not-ready endpoint: every prefix withdrawn
 //   rss            memory now
 //   rss-settled    memory after 5 idle seconds
 //   stop           administrative shutdown of the session
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import type { BGPAdvertisement, BGPPeer, IPAddressPool } from '../../shared/api/types.js';
 import { buildConfig } from '../../shared/config/model.js';
 import { realClock } from '../../shared/k8s/clock.js';
@@ -21,7 +24,10 @@ import { formatIP, parseCIDR } from '../../shared/ip/ip.js';
 import { BGPAnnouncer } from '../../speaker/bgp/announcer.js';
 import { BGPSession } from '../../speaker/bgp/session.js';
 import { NodeTransport, type Connection, type Transport } from '../../speaker/bgp/transport.js';
-import { buildSnapshot, type RawEndpointSlice, type RawNode, type RawService } from '../../speaker/snapshot.js';
+import { ObjectCache } from '../../shared/k8s/object-cache.js';
+import { SnapshotBuilder, speakerEndpointSlice, speakerService, type RawEndpointSlice, type RawNode, type RawService } from '../../speaker/snapshot.js';
+import type { K8sObject } from '../../shared/k8s/informer.js';
+import { endpointSliceJSON, listPages, serviceJSON, type ObjectSpec } from './bgp-objects.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,22 +65,28 @@ function config() {
   return model;
 }
 
-/** N Services with one IP each, and an EndpointSlice each with a ready endpoint (or none). */
-function rawObjects(family: 4 | 6, ready: boolean): { services: RawService[]; slices: RawEndpointSlice[] } {
+/** N Services with one IP each, and an EndpointSlice each with one endpoint on this node. */
+function specs(family: 4 | 6, ready: boolean): ObjectSpec[] {
   const base = parseCIDR(POOLS[family]);
   if (!base.ok) throw new Error(base.error);
-  const services: RawService[] = [];
-  const slices: RawEndpointSlice[] = [];
+  const out: ObjectSpec[] = [];
   for (let i = 0; i < count; i++) {
     const ip = formatIP({ family, value: base.value.first + BigInt(i + 1) });
-    const name = `svc-${i}`;
-    services.push({ metadata: { name, namespace: 'bench' }, spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster' }, status: { loadBalancer: { ingress: [{ ip }] } } });
-    slices.push({
-      metadata: { namespace: 'bench', labels: { 'kubernetes.io/service-name': name } },
-      endpoints: ready ? [{ nodeName: values.node!, conditions: { ready: true } }] : [],
-    });
+    out.push({ name: `svc-${i}`, namespace: 'bench', ip, family, node: values.node!, ready, version: ready ? 0 : 1 });
   }
-  return { services, slices };
+  return out;
+}
+
+/** The speaker's informer caches of Services and EndpointSlices (speaker/main.ts transforms). */
+interface Caches {
+  services: ObjectCache<K8sObject>;
+  slices: ObjectCache<K8sObject>;
+}
+
+function list(caches: Caches, family: 4 | 6, ready: boolean, withServices: boolean): void {
+  const s = specs(family, ready);
+  if (withServices) for (const page of listPages<K8sObject>(s, serviceJSON)) for (const o of page) caches.services.upsert(speakerService(o));
+  for (const page of listPages<K8sObject>(s, endpointSliceJSON)) for (const o of page) caches.slices.upsert(speakerEndpointSlice(o));
 }
 
 /** BENCH_TRACE=1: every write on the session, timed (where the time after Established goes). */
@@ -106,12 +118,18 @@ function tracingTransport(): Transport {
 const node: RawNode = { metadata: { name: values.node!, labels: {} }, status: { addresses: [{ type: 'InternalIP', address: values['node-ip']! }] } };
 const model = config();
 let announcer: BGPAnnouncer | undefined;
-/** Kept referenced, as a speaker's informer caches keep them. */
-let held: { services: RawService[]; slices: RawEndpointSlice[] } | undefined;
+let held: Caches | undefined;
+let builder = new SnapshotBuilder();
 let family: 4 | 6 = 4;
 
-function snapshot(objs: { services: RawService[]; slices: RawEndpointSlice[] }) {
-  return buildSnapshot({ nodeName: values.node!, config: model, services: objs.services, endpointSlices: objs.slices, nodes: [node] });
+function snapshot(caches: Caches) {
+  return builder.build({
+    nodeName: values.node!,
+    config: model,
+    services: caches.services.list() as RawService[],
+    endpointSlices: caches.slices.list() as RawEndpointSlice[],
+    nodes: [node],
+  });
 }
 
 async function handle(line: string): Promise<void> {
@@ -119,7 +137,9 @@ async function handle(line: string): Promise<void> {
   switch (cmd) {
     case 'announce': {
       family = arg === '6' ? 6 : 4;
-      held = rawObjects(family, true);
+      held = { services: new ObjectCache(), slices: new ObjectCache() };
+      builder = new SnapshotBuilder();
+      list(held, family, true, true);
       const t0 = Date.now();
       const snap = snapshot(held);
       let established = false;
@@ -149,13 +169,18 @@ async function handle(line: string): Promise<void> {
     }
     case 'withdraw': {
       const t = Date.now();
-      announcer?.update(snapshot(rawObjects(family, false)));
+      if (held) {
+        list(held, family, false, false);
+        announcer?.update(snapshot(held));
+      }
       say({ event: 'withdrawing', at: t });
       return;
     }
     case 'rss': {
       const m = process.memoryUsage();
-      say({ event: 'rss', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, services: held?.services.length ?? 0 });
+      // V8's spaces, committed/used MB: where the heap part of the RSS sits.
+      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name.replace(/_space$/, ''), `${(x.physical_space_size / 2 ** 20).toFixed(1)}/${(x.space_used_size / 2 ** 20).toFixed(1)}`]));
+      say({ event: 'rss', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, services: held?.services.size ?? 0, spaces });
       // BENCH_HEAP_SNAPSHOT=dir: what the routes cost, by object (after the RSS is read: a snapshot costs memory itself).
       if (process.env.BENCH_HEAP_SNAPSHOT) say({ event: 'heap-snapshot', file: writeHeapSnapshot(join(process.env.BENCH_HEAP_SNAPSHOT, `sender-${family}-${Date.now()}.heapsnapshot`)) });
       return;
