@@ -40,7 +40,7 @@ import { addressedInterfaces } from './interfaces.js';
 import { DEFAULT_L2_SETTINGS, type L2Settings } from './options.js';
 import { diffL2, EMPTY_PLAN, planL2, type L2Plan } from './plan.js';
 import { Responder, type Conflict, type ResponderIO, type ResponderInterface } from './responder.js';
-import { l2StatusObject, L2_STATUSES, L2StatusSync, nodeOwner, statusActions } from './status.js';
+import { l2StatusCached, l2StatusObject, L2_STATUSES, L2StatusSync, nodeOwner, statusActions } from './status.js';
 
 /** What the announcer needs of the membership (member.ts Membership; a fake in tests). */
 export interface MembershipLike {
@@ -155,6 +155,7 @@ export class L2Announcer implements Announcer {
   #elected = false;
   readonly #statusInformer: Informer<StatusObject>;
   #statusTimer: { cancel(): void } | undefined;
+  #lastStatusMs = 0;
   #reconcileTimer: { cancel(): void } | undefined;
   #lastReconcileAt = Number.NEGATIVE_INFINITY;
   #lastReconcileMs = 0;
@@ -181,7 +182,14 @@ export class L2Announcer implements Announcer {
     this.#driver = new AnnouncementDriver(new AnnouncementSchedule(this.#settings.announce), deps.clock, (t) => this.#responder.announce(t));
     this.#status = new L2StatusSync({ writer: deps.status, namespace: deps.namespace, log: deps.log, clock: deps.clock });
     this.#statusInformer =
-      opts.statusInformer ?? createInformer<StatusObject>(deps.client, { resource: L2_STATUSES, namespace: deps.namespace, logger: deps.log, clock: deps.clock });
+      opts.statusInformer ??
+      createInformer<StatusObject>(deps.client, {
+        resource: L2_STATUSES,
+        namespace: deps.namespace,
+        transform: (o) => l2StatusCached(o as StatusObject),
+        logger: deps.log,
+        clock: deps.clock,
+      });
     this.#unsubscribeStatus = this.#statusInformer.subscribe(() => this.#scheduleStatuses());
     this.#statusInformer.start();
     this.#schedulePoll();
@@ -415,12 +423,20 @@ export class L2Announcer implements Announcer {
 
   // ------------------------------------------------------------------ status and events
 
+  /**
+   * Status objects follow at most every STATUS_COALESCE_MS, and at least twice as far apart
+   * as the last pass took: during a burst (1,000 Services, their 1,000 status objects
+   * coming back through the informer) each pass compares every object, and back-to-back
+   * passes would take the event loop from the responder.
+   */
   #scheduleStatuses(): void {
     if (this.#statusTimer || this.#stopping) return;
     this.#statusTimer = this.#deps.clock.setTimeout(() => {
       this.#statusTimer = undefined;
+      const t0 = performance.now();
       this.#reconcileStatuses();
-    }, STATUS_COALESCE_MS);
+      this.#lastStatusMs = performance.now() - t0;
+    }, Math.max(STATUS_COALESCE_MS, 2 * this.#lastStatusMs));
   }
 
   /** Makes the ServiceL2Status objects agree with what this node announces (status.ts). */

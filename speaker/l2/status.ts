@@ -98,6 +98,26 @@ export function l2StatusObject(o: L2StatusInput): StatusObject<ServiceL2StatusSt
   };
 }
 
+/**
+ * What the speaker keeps of each ServiceL2Status it watches (every node's): the fields
+ * statusActions reads, and what the informer needs. An informer transform.
+ */
+export function l2StatusCached(obj: StatusObject): StatusObject {
+  const md = obj.metadata;
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: {
+      name: md.name,
+      ...(md.namespace !== undefined ? { namespace: md.namespace } : {}),
+      ...(md.resourceVersion !== undefined ? { resourceVersion: md.resourceVersion } : {}),
+      ...(md.labels ? { labels: md.labels } : {}),
+      ...(md.ownerReferences ? { ownerReferences: md.ownerReferences } : {}),
+    },
+    ...(obj.status !== undefined ? { status: obj.status } : {}),
+  };
+}
+
 /** The owner reference to a Node (cluster-scoped owners may own namespaced objects). */
 export function nodeOwner(node: { metadata?: { name?: string; uid?: string } } | undefined): OwnerReference | undefined {
   const name = node?.metadata?.name;

@@ -411,6 +411,8 @@ export interface SpeakerRun {
   nodeFlags?: string[];
   /** More `herald speaker` flags. */
   args?: string[];
+  /** More environment variables. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -429,6 +431,7 @@ export async function restartSpeaker(plan: LabPlan, node: string, run: SpeakerRu
     netns: n.ns,
     cmd: process.execPath,
     args: [...start, 'speaker', '--kubeconfig', `${paths.kubeconfig}.speaker`, '--node-name', node, ...(run.args ?? [])],
+    ...(run.env ? { env: run.env } : {}),
   });
   await waitForSpeakerLog(node, /"msg":"membership: ready"/, from, 30_000);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { FakeClock } from '../../../../shared/k8s/clock.js';
 import { ApiError } from '../../../../shared/k8s/errors.js';
 import { silentLogger } from '../../../../shared/log.js';
-import { l2LabelValue, l2StatusName, l2StatusObject, L2StatusSync, nodeOwner, statusActions } from '../../../../speaker/l2/status.js';
+import { l2LabelValue, l2StatusCached, l2StatusName, l2StatusObject, L2StatusSync, nodeOwner, statusActions } from '../../../../speaker/l2/status.js';
 import { RecordingWriter } from './responder-fakes.js';
 
 const obj = (node: string, interfaces: string[] = ['eth0']) =>
@@ -142,6 +142,19 @@ describe('speaker/l2/status', () => {
       const r = statusActions({ desired: [mine], cached: [dead, deadElsewhere, livePeer, mine], self: 'n1', live: LIVE, announced: new Set(['192.0.2.200']) });
       assert.deepEqual(r.remove, [dead.metadata.name], 'not a live peer\'s (it has its own view), not an IP this node does not hold');
       assert.deepEqual(r.put, []);
+    });
+
+    it('the cached form (the informer transform) drops what the API server adds and decides the same', () => {
+      const mine = { ...o('n1', 'a', '192.0.2.200'), spec: {} };
+      const served = structuredClone(mine);
+      Object.assign(served.metadata, { uid: 'u', resourceVersion: '42', creationTimestamp: '2026-01-01T00:00:00Z', generation: 1, annotations: { x: 'y' } });
+      const cached = l2StatusCached(served);
+      assert.deepEqual(Object.keys(cached.metadata).sort(), ['labels', 'name', 'namespace', 'resourceVersion']);
+      assert.equal(cached.spec, undefined);
+      assert.deepEqual(cached.status, mine.status);
+      const args = { desired: [o('n1', 'a', '192.0.2.200')], self: 'n1', live: LIVE, announced: new Set(['192.0.2.200']) };
+      assert.deepEqual(statusActions({ ...args, cached: [cached] }), statusActions({ ...args, cached: [served] }));
+      assert.deepEqual(statusActions({ ...args, cached: [cached] }), { put: [], remove: [] });
     });
   });
 });
