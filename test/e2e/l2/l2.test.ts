@@ -4,7 +4,8 @@
 // the leader's speaker is SIGKILLed or its link is cut, with a client probing every 10 ms;
 // a rolling restart of every speaker without a failed request or a moved IP, and a
 // speaker stopped for good (its IP held, then handed over); externalTrafficPolicy
-// Local following the endpoints; forged membership datagrams changing nothing.
+// Local following the endpoints; forged membership datagrams changing nothing; no
+// membership flap while 1,000 Services are created at once.
 // Root only: the lab's hl-* namespaces; one lab run at a time (harness.ts waits).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -13,6 +14,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { encode } from '../../../speaker/membership/codec.js';
 import { keyring, signingKey } from '../../../speaker/membership/keyring.js';
 import { run, tryRun } from '../../lab/exec.js';
+import { logFile } from '../../lab/processes.js';
 import { httpGet } from '../../lab/probes.js';
 import { ROUTER_NS, type LabPlan } from '../../lab/plan.js';
 import {
@@ -20,16 +22,20 @@ import {
   answeringNodes,
   applyL2Config,
   createService,
+  createServicesAtOnce,
   listL2Statuses,
   metricSum,
   nowMs,
+  paths,
   Prober,
   releaseLab,
   restartSpeaker,
+  servicesWithIPs,
   serviceEvents,
   setLink,
   signalSpeaker,
   sleep,
+  speakerLogSize,
   speakerMetrics,
   startEchoes,
   stopChildren,
@@ -282,6 +288,31 @@ const isRoot = process.getuid?.() === 0;
     assert.ok(dropped(after) - dropped(before) >= 4 * targets.length, 'every forged datagram is dropped and counted');
     assert.ok(dropped(after, 'badMac') - dropped(before, 'badMac') >= targets.length, 'the wrongly signed leave, as a bad MAC');
     assert.ok(dropped(after, 'replay') - dropped(before, 'replay') >= targets.length, 'the replayed heartbeat, as a replay');
+  });
+
+  it('1,000 Services created at once: no speaker sees a peer go down, and every IP is announced', async function () {
+    this.timeout(300_000);
+    // The burst keeps every speaker's main thread busy; heartbeats leave from the
+    // membership thread, so nobody is declared down (before it, 34 flaps in one burst).
+    const n = 1000;
+    await applyL2Config([`2001:db8:0:2::1000-2001:db8:0:2::${(0x1000 + n - 1).toString(16)}`]);
+    const downs = async (): Promise<number> =>
+      (await Promise.all(nodes().map((x) => speakerMetrics(x)))).reduce((sum, t) => sum + metricSum(t, 'herald_membership_transitions_total', { direction: 'down' }), 0);
+    const before = await downs();
+    const logFrom = nodes().map((x) => speakerLogSize(x));
+    await createServicesAtOnce(Array.from({ length: n }, (_, i) => `burst-${i}`), { families: ['IPv6'] });
+    await waitFor(`IPs for the ${n} Services`, async () => ((await servicesWithIPs('burst-')) >= n ? true : undefined), 180_000, 1000);
+    await waitFor(
+      `a ServiceL2Status for each of the ${n} Services`,
+      async () => ((await listL2Statuses()).filter((st) => st.status?.serviceName?.startsWith('burst-')).length >= n ? true : undefined),
+      180_000,
+      1000,
+    );
+    const peerDowns = nodes().flatMap((x, i) => readFileSync(logFile(paths, `speaker-${x}`), 'utf8').slice(logFrom[i]).split('\n').filter((l) => l.includes('membership: peer down')));
+    assert.deepEqual(peerDowns, [], 'no peer declared down during the burst');
+    assert.equal((await downs()) - before, 0, 'herald_membership_transitions_total{direction="down"} unchanged');
+    const ip = (await listL2Statuses()).find((st) => st.status?.serviceName === `burst-${n - 1}`)?.status?.ip ?? '';
+    assert.equal((await answeringNodes(plan, ip, 1000)).length, 1, `${ip} answered by one node`);
   });
 });
 
