@@ -416,9 +416,9 @@ for (const n of SIZES) {
   rows.push(await runSize(n));
 }
 const f = (x: number, d = 2): string => x.toFixed(d);
-console.log(`\nherald controller benchmark (node ${process.version}; controller run ${COMPILED ? 'as tsc-compiled JavaScript' : 'with tsx, as the image runs it'}; API server and controller in separate processes; pool 127.1.0.0/16 + 2001:db8::/64)`);
+console.log(`\nherald controller benchmark (node ${process.version}; controller run ${COMPILED ? 'as tsc-compiled JavaScript, as the image runs it' : 'with tsx (the image runs compiled JavaScript: --compiled)'}; API server and controller in separate processes; pool 127.1.0.0/16 + 2001:db8::/64)`);
 console.log(`controller Node.js flags: ${CONTROLLER_NODE_FLAGS.join(' ') || '(none)'}${process.env.HERALD_BENCH_NODE_FLAGS !== undefined ? ' (HERALD_BENCH_NODE_FLAGS)' : ' (as shipped: Dockerfile ENTRYPOINT + controller.yaml NODE_OPTIONS)'}`);
-console.log(`controller idle with no Services: ${f(idle, 0)} MB RSS (Node.js${COMPILED ? '' : ' + tsx'} + @kubernetes/client-node + informers); load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
+console.log(`controller idle with no Services: ${f(idle, 0)} MB RSS (Node.js${COMPILED ? '' : ' + tsx'} + informers); load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
 console.log('');
 const header = ['Services', 'create (driver)', 'cold: spawn→all', '(boot)', 'cold: lead→all', 'list+sync', 'claim', 'ctl CPU', 'API CPU', 'peak RSS', 'settled RSS', 'heap / ext', `new svc p50`, 'p99', 'ctl p99 ≤', 'warm restart', 'writes'];
 const table = rows.map((r) => [
