@@ -2,6 +2,7 @@
 // a recorder of their live sets, and waiting with a deadline.
 import { createSocket } from 'node:dgram';
 import { Membership, type MembershipConfig } from '../../../speaker/membership/member.js';
+import { promMembershipMetrics } from '../../../speaker/membership/prom-metrics.js';
 import type { MembershipEvent } from '../../../speaker/membership/core.js';
 import type { MemberPeer } from '../../../speaker/membership/peers.js';
 import { createMetrics, type Metrics } from '../../../shared/metrics.js';
@@ -21,7 +22,7 @@ export class TestMember {
 
   constructor(readonly name: string, cfg: Omit<MembershipConfig, 'node' | 'key'> & { key?: Uint8Array }) {
     this.metrics = createMetrics({ defaultMetrics: false });
-    this.member = new Membership({ key: KEY, ...cfg, node: name, metrics: this.metrics });
+    this.member = new Membership({ key: KEY, ...cfg, node: name, metrics: promMembershipMetrics(this.metrics) });
     this.member.onChange((live, events) => this.changes.push({ at: performance.now(), live: [...live].sort(), events }));
   }
 

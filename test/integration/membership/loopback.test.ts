@@ -18,7 +18,8 @@ describe('membership over loopback UDP', function () {
 
   beforeEach(async () => {
     port = await freePort(addr(0));
-    members = NAMES.map((name, i) => new TestMember(name, { port, bindAddress: addr(i) }));
+    // n2 leaves without a restart hold (make-before-break); n3 has the default hold.
+    members = NAMES.map((name, i) => new TestMember(name, { port, bindAddress: addr(i), ...(name === 'n2' ? { restartHoldMs: 0 } : {}) }));
     const peers = peersOf(NAMES.map((name, i) => ({ name, address: addr(i) })));
     for (const m of members) m.member.setPeers(peers);
     await Promise.all(members.map((m) => m.member.start()));
@@ -58,7 +59,28 @@ describe('membership over loopback UDP', function () {
     }
   });
 
-  it('leave: peers drop the speaker at once, while it keeps going for the grace period', async () => {
+  it('leave with a restart hold: peers keep the speaker live while its node answers, and its next boot resumes', async () => {
+    const [a, b, c] = members as [TestMember, TestMember, TestMember];
+    const t0 = performance.now();
+    await c.member.leave();
+    await c.member.stop();
+    // Its host (127.0.0.43) answers the peers' TCP probes with resets: it stays live.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const m of [a, b]) {
+      assert.deepEqual(m.live(), NAMES, `${m.name} holds n3`);
+      assert.equal(m.downAt('n3', t0), undefined);
+    }
+    const c2 = new TestMember('n3', { port, bindAddress: addr(2) });
+    members[2] = c2;
+    c2.member.setPeers(peersOf(NAMES.map((name, i) => ({ name, address: addr(i) }))));
+    await c2.member.start();
+    const resumed = await waitFor('n3 resumed at n1', () => a.changes.find((ch) => ch.at >= t0 && ch.events.some((e) => e.type === 'up' && e.node === 'n3')));
+    assert.deepEqual(resumed.events, [{ type: 'up', node: 'n3', reason: 'resumed' }]);
+    assert.deepEqual(resumed.live, NAMES);
+    assert.equal(a.downAt('n3', t0), undefined, 'never down');
+  });
+
+  it('leave without a hold: peers drop the speaker at once, while it keeps going for the grace period', async () => {
     const [a, b] = members as [TestMember, TestMember, TestMember];
     const t0 = performance.now();
     const leaving = b.member.leave();

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { Membership } from '../../../speaker/membership/member.js';
+import { promMembershipMetrics } from '../../../speaker/membership/prom-metrics.js';
 import { createMetrics } from '../../../shared/metrics.js';
 
 const { values } = parseArgs({
@@ -23,7 +24,7 @@ const member = new Membership({
   key: Buffer.from(process.env.HLT_MEMBER_KEY ?? '', 'hex'),
   port: Number(values.port),
   ...(values.bind ? { bindAddress: values.bind } : {}),
-  metrics,
+  metrics: promMembershipMetrics(metrics),
 });
 member.setPeers(
   values.peers
