@@ -49,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
     pools: rt.informer<IPAddressPool>({ resource: heraldResource('IPAddressPool'), namespace: flags.namespace }),
     namespaces: rt.informer<K8sObject>({ resource: NAMESPACES }),
   };
-  const events = createEventRecorder({ rest: client.rest, component: 'herald-controller', clock, logger: log });
+  const events = createEventRecorder({ rest: client.rest, component: 'herald-controller', clock, logger: log, metrics: rt.metrics });
   const leaderGauge = rt.metrics.gauge({ name: 'controller_leader', help: '1 while this replica is the leader' });
   leaderGauge.set(0);
 

@@ -3,6 +3,7 @@
 // the caller: the write happens in the background, one at a time, deduplicated and
 // rate-limited by the EventCorrelator. A lost event is logged, never retried forever.
 import { silentLogger, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { isNotFound, toApiError } from './errors.js';
 import { EventCorrelator, type CorrelatorOptions, type EventInput, type EventType, type ObjectReference } from './event-correlator.js';
@@ -32,6 +33,12 @@ export interface EventRecorderOptions {
    * drained to half (10,000 Services at cold start used to log each drop: 8,689 lines).
    */
   maxPending?: number;
+  /**
+   * herald_events_total{outcome}: written (created or counted), backlog (dropped while
+   * maxPending waited), ratelimit (dropped by the correlator), failed (the API refused or
+   * did not answer). Dropped events are otherwise only in the log.
+   */
+  metrics?: Metrics;
 }
 
 export interface RunningEventRecorder extends EventRecorder {
@@ -79,13 +86,17 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
     dropped = 0;
   };
   let chain: Promise<void> = Promise.resolve();
+  const outcomes = o.metrics?.counter<'outcome'>({ name: 'events_total', help: 'Kubernetes Events this process recorded, by what became of them.', labelNames: ['outcome'] });
+  const tally = (outcome: 'written' | 'backlog' | 'ratelimit' | 'failed'): void => outcomes?.inc({ outcome });
 
-  const write = async (input: EventInput): Promise<void> => {
+  /** Resolves true when the event reached the API, false when the correlator dropped it. */
+  const write = async (input: EventInput): Promise<boolean> => {
     const now = clock.now();
     const d = correlator.observe(input, now);
     if (d.action === 'drop') {
+      tally('ratelimit');
       log.debug({ reason: input.reason, object: input.involved.name }, 'event dropped by rate limit');
-      return;
+      return false;
     }
     // Events for cluster-scoped objects (Nodes) go to "default", as client-go puts them.
     const ns = input.involved.namespace || 'default';
@@ -100,18 +111,19 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
             }),
           retry,
         );
-        return;
+        return true;
       } catch (err) {
         if (!isNotFound(err)) throw err;
         // Expired (events live an hour) or deleted: start a new one.
         correlator.forget(input);
         const again = correlator.observe(input, now);
-        if (again.action !== 'create') return;
+        if (again.action !== 'create') return false;
         await create(again.name, 1, now, now);
-        return;
+        return true;
       }
     }
     await create(d.name, 1, d.firstTimestamp, now);
+    return true;
 
     async function create(name: string, count: number, first: number, last: number): Promise<void> {
       const body = {
@@ -137,14 +149,18 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
     event: (obj, type, reason, message) => {
       if (closed) return;
       if (pending >= maxPending) {
+        tally('backlog');
         if (dropped++ === 0) log.warn({ reason, maxPending }, 'too many events waiting to be written; dropping new ones until the backlog halves');
         return;
       }
       const input: EventInput = { involved: referenceOf(obj), type, reason, message, source: { component: o.component, ...(o.host ? { host: o.host } : {}) } };
       pending++;
       chain = chain
-        .then(() => write(input))
+        .then(async () => {
+          if (await write(input)) tally('written');
+        })
         .catch((err: unknown) => {
+          tally('failed');
           const e = toApiError(err);
           log.warn({ err: e, code: e.code, reason, object: input.involved.name }, 'writing event failed');
         })

@@ -3,6 +3,7 @@ import { FakeClock } from '../../../../shared/k8s/clock.js';
 import { ApiError } from '../../../../shared/k8s/errors.js';
 import { createEventRecorder } from '../../../../shared/k8s/events.js';
 import { createLogger } from '../../../../shared/log.js';
+import { createMetrics } from '../../../../shared/metrics.js';
 import { FakeRest, type Call } from './fake-rest.js';
 
 const service = {
@@ -77,12 +78,14 @@ describe('EventRecorder', () => {
       n++;
       throw new ApiError('ServerError', 500, 'down');
     });
-    const rec = createEventRecorder({ rest, component: 'c', clock });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const rec = createEventRecorder({ rest, component: 'c', clock, metrics });
     assert.doesNotThrow(() => rec.event(service, 'Normal', 'R', 'm'));
     const done = rec.flush();
     await clock.advance(10_000);
     await done;
     assert.equal(n, 3);
+    assert.match(await metrics.registry.metrics(), /^herald_events_total\{outcome="failed"\} 1$/m);
   });
 
   it('puts events about cluster-scoped objects in "default", and stops accepting after close', async () => {
@@ -103,7 +106,8 @@ describe('EventRecorder', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const rest = new FakeRest(async () => gate);
-    const rec = createEventRecorder({ rest, component: 'c', clock: new FakeClock(), logger, maxPending: 10 });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const rec = createEventRecorder({ rest, component: 'c', clock: new FakeClock(), logger, maxPending: 10, metrics });
     const svc = (i: number) => ({ ...service, metadata: { ...service.metadata, name: `svc-${i}`, uid: `u${i}` } });
     for (let i = 0; i < 1_000; i++) rec.event(svc(i), 'Normal', 'IPAllocated', 'Assigned IP');
     assert.deepEqual(lines.map((l) => l.msg), ['too many events waiting to be written; dropping new ones until the backlog halves']);
@@ -113,6 +117,9 @@ describe('EventRecorder', () => {
     assert.equal(lines.length, 2);
     assert.equal(lines[1]?.msg, 'dropped events while too many were waiting to be written');
     assert.equal(lines[1]?.dropped, 990);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /^herald_events_total\{outcome="written"\} 10$/m);
+    assert.match(text, /^herald_events_total\{outcome="backlog"\} 990$/m);
     // A later burst is reported on its own.
     for (let i = 0; i < 15; i++) rec.event(svc(2_000 + i), 'Normal', 'IPAllocated', 'Assigned IP');
     await rec.close();
