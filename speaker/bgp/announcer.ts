@@ -308,7 +308,7 @@ export class BGPAnnouncer implements Announcer {
       const prev = i < before.length && before[i]!.key === svc.key ? before[i++] : undefined;
       if (prev && (prev === svc || (sameList(prev.ips, svc.ips) && sameList(prev.peers, svc.peers)))) continue;
       this.staleServiceStatuses.delete(serviceStatusName(svc.namespace, svc.name, this.o.nodeName));
-      this.sync.put(SERVICE_STATUSES, serviceStatusObject({ namespace: this.o.namespace, node: this.o.nodeName, service: svc, ...(owner ? { owner } : {}) }));
+      this.sync.put(SERVICE_STATUSES, () => serviceStatusObject({ namespace: this.o.namespace, node: this.o.nodeName, service: svc, ...(owner ? { owner } : {}) }));
       this.metrics.announced(svc.key, prev?.ips ?? [], svc.ips);
       // MetalLB #2387: an event on every resync floods the Service; only a change is news.
       const inherited = this.inherited.delete(svc.key);

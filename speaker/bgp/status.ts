@@ -121,7 +121,7 @@ export function serviceStatusObject(o: { namespace: string; node: string; servic
 }
 
 type Want =
-  | { readonly op: 'put'; readonly resource: ResourceType; readonly obj: StatusObject; readonly fingerprint: number }
+  | { readonly op: 'put'; readonly resource: ResourceType; readonly obj: StatusObject | (() => StatusObject); readonly fingerprint: number }
   | { readonly op: 'delete'; readonly resource: ResourceType; readonly namespace: string; readonly name: string };
 
 export interface StatusSyncOptions {
@@ -159,9 +159,15 @@ export class StatusSync {
     this.known.set(keyOf(resource, namespace, name), -1);
   }
 
-  put(resource: ResourceType, obj: StatusObject): void {
-    const key = keyOf(resource, obj.metadata.namespace ?? '', obj.metadata.name);
-    this.want(key, { op: 'put', resource, obj, fingerprint: fingerprint(obj) });
+  /**
+   * The object as it should be. Given as a function, it is made again when its write is
+   * due: 10,000 Services' status objects waiting for the API server would otherwise be
+   * held all at once (megabytes, for as long as the writes take).
+   */
+  put(resource: ResourceType, obj: StatusObject | (() => StatusObject)): void {
+    const o = typeof obj === 'function' ? obj() : obj;
+    const key = keyOf(resource, o.metadata.namespace ?? '', o.metadata.name);
+    this.want(key, { op: 'put', resource, obj, fingerprint: fingerprint(o) });
   }
 
   remove(resource: ResourceType, namespace: string, name: string): void {
@@ -239,7 +245,7 @@ export class StatusSync {
   private async run(key: string, w: Want): Promise<void> {
     try {
       if (w.op === 'put') {
-        if (this.known.get(key) !== w.fingerprint) await this.o.writer.apply(w.resource, w.obj);
+        if (this.known.get(key) !== w.fingerprint) await this.o.writer.apply(w.resource, typeof w.obj === 'function' ? w.obj() : w.obj);
         this.known.set(key, w.fingerprint);
       } else {
         await this.o.writer.delete(w.resource, w.namespace, w.name);

@@ -1,9 +1,14 @@
 // Services and EndpointSlices as a Kubernetes API server lists them (v1.30 shapes, after
 // herald's controller assigned an IP): the fields the API server fills in, a ready
-// endpoint with its Pod reference, the controller's annotation. The BGP benchmark's
-// sender parses them from JSON in pages of 500, as the speaker's informers do, and keeps
-// what the speaker's informer transform keeps.
+// endpoint with its Pod reference, the controller's annotation. The BGP benchmark writes
+// them as list pages of 500 to files before herald's side starts; the sender reads and
+// parses one page at a time, as the speaker's informers receive and parse responses, and
+// keeps what the speaker's informer transform keeps. Nothing of the API server's side
+// (building the objects, serializing them) happens in the process whose memory is measured.
 import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatIP, parseCIDR } from '../../shared/ip/ip.js';
 
 const uid = (text: string): string => {
   const h = createHash('sha1').update(text).digest('hex');
@@ -87,10 +92,44 @@ export function endpointSliceJSON(s: ObjectSpec, index: number): object {
   };
 }
 
-/** The objects in list pages of `pageSize`, each page parsed from its JSON text as a list response would be. */
-export function* listPages<T>(specs: readonly ObjectSpec[], make: (s: ObjectSpec, i: number) => object, pageSize = 500): Generator<T[]> {
+/** The JSON text of list pages of `pageSize` objects, as an API server sends them. */
+export function listTexts(specs: readonly ObjectSpec[], make: (s: ObjectSpec, i: number) => object, pageSize = 500): string[] {
+  const out: string[] = [];
   for (let start = 0; start < specs.length; start += pageSize) {
     const items = specs.slice(start, start + pageSize).map((s, j) => make(s, start + j));
-    yield (JSON.parse(JSON.stringify({ metadata: { resourceVersion: '1' }, items })) as { items: T[] }).items;
+    out.push(JSON.stringify({ metadata: { resourceVersion: '1' }, items }));
   }
+  return out;
+}
+
+/** `count` Services with one IP each from `pool` (the first addresses after its network), one Pod each on `node`. */
+export function benchSpecs(family: 4 | 6, pool: string, count: number, node: string, ready: boolean): ObjectSpec[] {
+  const base = parseCIDR(pool);
+  if (!base.ok) throw new Error(base.error);
+  const out: ObjectSpec[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push({ name: `svc-${i}`, namespace: 'bench', ip: formatIP({ family, value: base.value.first + BigInt(i + 1) }), family, node, ready, version: ready ? 0 : 1 });
+  }
+  return out;
+}
+
+/** The list pages a benchmark run reads, by name. */
+export type ListName = 'services' | 'slices' | 'slices-withdrawn';
+
+/** Writes the Services, their ready EndpointSlices, and the same slices not ready (the withdrawal), as page files under `dir`. */
+export function writeLists(dir: string, family: 4 | 6, pool: string, count: number, node: string): void {
+  mkdirSync(dir, { recursive: true });
+  const ready = benchSpecs(family, pool, count, node, true);
+  const pages: [ListName, string[]][] = [
+    ['services', listTexts(ready, serviceJSON)],
+    ['slices', listTexts(ready, endpointSliceJSON)],
+    ['slices-withdrawn', listTexts(benchSpecs(family, pool, count, node, false), endpointSliceJSON)],
+  ];
+  for (const [name, texts] of pages) texts.forEach((t, i) => writeFileSync(join(dir, `${family}-${name}.${String(i).padStart(4, '0')}.json`), t));
+}
+
+/** The objects of the pages written by writeLists, read and parsed one page at a time. */
+export function* readLists<T>(dir: string, family: 4 | 6, name: ListName): Generator<T> {
+  const prefix = `${family}-${name}.`;
+  for (const f of readdirSync(dir).filter((x) => x.startsWith(prefix)).sort()) yield* (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { items: T[] }).items;
 }

@@ -6,10 +6,13 @@
 // caches by a SnapshotBuilder, as speaker/start.ts does. Commands on stdin, one JSON line
 // per event on stdout:
 //   announce 4|6   list N Services of that family and start the session
-//   withdraw       every EndpointSlice modified to a not-ready endpoint: every prefix withdrawn
+//   withdraw       every EndpointSlice modified to a not-ready endpoint (parsed, as watch
+//                  events are, into the cache): every prefix withdrawn
 //   rss            memory now
-//   rss-settled    memory after 5 idle seconds
+//   rss-settled    memory once idle: after V8's memory reducer has run (at most 45 s)
 //   stop           administrative shutdown of the session
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -20,14 +23,13 @@ import { realClock } from '../../shared/k8s/clock.js';
 import type { StatusObject, StatusWriter } from '../../shared/k8s/writers.js';
 import { createLogger } from '../../shared/log.js';
 import { createMetrics } from '../../shared/metrics.js';
-import { formatIP, parseCIDR } from '../../shared/ip/ip.js';
 import { BGPAnnouncer } from '../../speaker/bgp/announcer.js';
 import { BGPSession } from '../../speaker/bgp/session.js';
 import { NodeTransport, type Connection, type Transport } from '../../speaker/bgp/transport.js';
 import { ObjectCache } from '../../shared/k8s/object-cache.js';
 import { SnapshotBuilder, speakerEndpointSlice, speakerService, type RawEndpointSlice, type RawNode, type RawService } from '../../speaker/snapshot.js';
 import type { K8sObject } from '../../shared/k8s/informer.js';
-import { endpointSliceJSON, listPages, serviceJSON, type ObjectSpec } from './bgp-objects.js';
+import { readLists, writeLists } from './bgp-objects.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +39,8 @@ const { values } = parseArgs({
     peer: { type: 'string', default: '192.0.2.1' },
     'peer-asn': { type: 'string', default: '64500' },
     asn: { type: 'string', default: '64512' },
+    /** The list pages (bgp-objects.ts writeLists); written to a temporary directory when absent. */
+    objects: { type: 'string' },
   },
 });
 const count = Number(values.count);
@@ -65,29 +69,30 @@ function config() {
   return model;
 }
 
-/** N Services with one IP each, and an EndpointSlice each with one endpoint on this node. */
-function specs(family: 4 | 6, ready: boolean): ObjectSpec[] {
-  const base = parseCIDR(POOLS[family]);
-  if (!base.ok) throw new Error(base.error);
-  const out: ObjectSpec[] = [];
-  for (let i = 0; i < count; i++) {
-    const ip = formatIP({ family, value: base.value.first + BigInt(i + 1) });
-    out.push({ name: `svc-${i}`, namespace: 'bench', ip, family, node: values.node!, ready, version: ready ? 0 : 1 });
-  }
-  return out;
-}
-
 /** The speaker's informer caches of Services and EndpointSlices (speaker/main.ts transforms). */
 interface Caches {
   services: ObjectCache<K8sObject>;
   slices: ObjectCache<K8sObject>;
 }
 
-function list(caches: Caches, family: 4 | 6, ready: boolean, withServices: boolean): void {
-  const s = specs(family, ready);
-  if (withServices) for (const page of listPages<K8sObject>(s, serviceJSON)) for (const o of page) caches.services.upsert(speakerService(o));
-  for (const page of listPages<K8sObject>(s, endpointSliceJSON)) for (const o of page) caches.slices.upsert(speakerEndpointSlice(o));
+/** The informers' first lists: pages parsed one at a time, each object through the transform. */
+function list(caches: Caches, family: 4 | 6): void {
+  for (const o of readLists<K8sObject>(objects(family), family, 'services')) caches.services.upsert(speakerService(o));
+  for (const o of readLists<K8sObject>(objects(family), family, 'slices')) caches.slices.upsert(speakerEndpointSlice(o));
 }
+
+/** Where the list pages are: given by the benchmark, or written here (outside any measurement) when run alone. */
+function objects(family: 4 | 6): string {
+  if (values.objects) return values.objects;
+  const dir = join(tmpdir(), `hlt-bgpbench-objects-${process.pid}`);
+  if (!written.has(family)) {
+    writeLists(dir, family, POOLS[family], count, values.node!);
+    written.add(family);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return dir;
+}
+const written = new Set<number>();
 
 /** BENCH_TRACE=1: every write on the session, timed (where the time after Established goes). */
 function tracingTransport(): Transport {
@@ -139,7 +144,7 @@ async function handle(line: string): Promise<void> {
       family = arg === '6' ? 6 : 4;
       held = { services: new ObjectCache(), slices: new ObjectCache() };
       builder = new SnapshotBuilder();
-      list(held, family, true, true);
+      list(held, family);
       const t0 = Date.now();
       const snap = snapshot(held);
       let established = false;
@@ -170,7 +175,8 @@ async function handle(line: string): Promise<void> {
     case 'withdraw': {
       const t = Date.now();
       if (held) {
-        list(held, family, false, false);
+        // As watch events would bring them: each parsed, transformed, cached.
+        for (const o of readLists<K8sObject>(objects(family), family, 'slices-withdrawn')) held.slices.upsert(speakerEndpointSlice(o));
         announcer?.update(snapshot(held));
       }
       say({ event: 'withdrawing', at: t });
@@ -186,11 +192,16 @@ async function handle(line: string): Promise<void> {
       return;
     }
     case 'rss-settled': {
-      // After a few idle seconds, as a speaker holding its routes spends most of its life
-      // (V8's memory reducer collects when the process goes idle).
-      await new Promise((r) => setTimeout(r, 5000));
+      // As a speaker holding its routes spends most of its life: idle. V8's memory reducer
+      // gives back the young generation grown during the start and compacts the old one
+      // some 10 to 30 s after the process goes idle; its heap shrinking is the sign.
+      const start = Date.now();
+      const peak = process.memoryUsage().heapTotal;
+      while (Date.now() - start < 45_000 && process.memoryUsage().heapTotal > 0.85 * peak) await new Promise((r) => setTimeout(r, 1000));
+      // A few seconds more for the pages it frees to leave the RSS.
+      await new Promise((r) => setTimeout(r, 3000));
       const m = process.memoryUsage();
-      say({ event: 'rss-settled', rss: m.rss, heapUsed: m.heapUsed });
+      say({ event: 'rss-settled', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, afterSeconds: Math.round((Date.now() - start) / 1000) });
       return;
     }
     case 'stop': {

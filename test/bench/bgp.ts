@@ -25,6 +25,8 @@ import { connect } from '../lab/lab-api.js';
 import { labDown } from '../lab/lab-down.js';
 import { labUp } from '../lab/lab-up.js';
 import { labPaths, REPO_ROOT } from '../lab/paths.js';
+import { speakerNodeFlags } from './bgp-flags.js';
+import { writeLists } from './bgp-objects.js';
 import { mrtHostRoutes } from './bgp-mrt.js';
 import { peerSummary, VtyClient } from './bgp-vty.js';
 
@@ -61,8 +63,8 @@ interface Sender {
   up(): Promise<void>;
   /** Withdraws every prefix. */
   withdraw(): Promise<void>;
-  /** RSS right after all prefixes are in, and after 5 idle seconds. */
-  rss?(): Promise<{ peak: number; settled: number }>;
+  /** RSS right after all prefixes are in, and once idle (V8's memory reducer ran; after how many seconds). */
+  rss?(): Promise<{ peak: number; settled: number; afterSeconds: number }>;
   teardown(): Promise<void>;
 }
 
@@ -196,9 +198,9 @@ function addressText(family: Family, i: number): string {
 // ---------------------------------------------------------------- the three senders
 
 /**
- * herald's side as the image runs it: tsc output under plain Node with the image's
- * --max-semi-space-size=4 (Dockerfile) and the speaker's NODE_OPTIONS old-space cap
- * (manifests/base/speaker.yaml). tsx's loader alone adds ~40 MB of RSS.
+ * herald's side as the image runs it: tsc output under plain Node with the speaker's
+ * flags as the image and the DaemonSet set them (bgp-flags.ts). tsx's loader alone adds
+ * ~40 MB of RSS.
  */
 function senderCommand(): string[] {
   const flags = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
@@ -220,7 +222,9 @@ function senderCommand(): string[] {
   if (r.status !== 0) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
   writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(out, 'node_modules'));
-  return ['--max-semi-space-size=4', '--max-old-space-size=64', ...flags, join(out, 'test', 'bench', 'bgp-sender.js')];
+  const image = speakerNodeFlags(REPO_ROOT);
+  console.error(`herald side: node ${image.join(' ')} (the speaker's flags: Dockerfile ENTRYPOINT, manifests/base/speaker.yaml)`);
+  return [...image, ...flags, join(out, 'test', 'bench', 'bgp-sender.js')];
 }
 
 function heraldSender(): Sender {
@@ -240,12 +244,17 @@ function heraldSender(): Sender {
   };
   const send = (cmd: string): void => void child!.stdin!.write(`${cmd}\n`);
   let family: Family = 4;
+  const listed = new Set<Family>();
   return {
     name: 'herald',
     async prepare(f) {
       family = f;
       command ??= senderCommand();
-      child = start(NS_N, process.execPath, [...command, '--count', String(COUNT), '--node-ip', NODE.v4, '--peer', ROUTER.v4], { stdio: true });
+      // The API server's side: the list pages, written before herald's process starts (bgp-objects.ts).
+      const objects = join(workDir, 'objects');
+      if (!listed.has(f)) writeLists(objects, f, POOLS[f], COUNT, 'bench-node');
+      listed.add(f);
+      child = start(NS_N, process.execPath, [...command, '--count', String(COUNT), '--node-ip', NODE.v4, '--peer', ROUTER.v4, '--node', 'bench-node', '--objects', objects], { stdio: true });
       lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
       await next('ready');
     },
@@ -261,7 +270,8 @@ function heraldSender(): Sender {
       send('rss');
       const peak = Number((await next('rss')).rss);
       send('rss-settled');
-      return { peak, settled: Number((await next('rss-settled')).rss) };
+      const settled = await next('rss-settled');
+      return { peak, settled: Number(settled.rss), afterSeconds: Number(settled.afterSeconds) };
     },
     async teardown() {
       send('stop');
@@ -414,7 +424,7 @@ interface Run {
   up: number;
   /** Withdrawal started → none left, ms. */
   withdraw: number;
-  rss?: { peak: number; settled: number };
+  rss?: { peak: number; settled: number; afterSeconds: number };
 }
 
 async function measure(vty: VtyClient, s: Sender, family: Family): Promise<Run> {
@@ -550,7 +560,7 @@ async function main(): Promise<void> {
         for (let r = 0; r < REPS; r++) {
           const res = await measure(vty, s, family);
           runs.push(res);
-          console.error(`  ${s.name} IPv${family} run ${r + 1}: up ${ms(res.up)}, withdraw ${ms(res.withdraw)}${res.rss ? `, RSS ${mb(res.rss.peak)} (after 5 s idle ${mb(res.rss.settled)})` : ''}`);
+          console.error(`  ${s.name} IPv${family} run ${r + 1}: up ${ms(res.up)}, withdraw ${ms(res.withdraw)}${res.rss ? `, RSS ${mb(res.rss.peak)} (idle, after ${res.rss.afterSeconds} s: ${mb(res.rss.settled)})` : ''}`);
         }
         results.push({ sender: s.name, family, runs });
       }
@@ -561,11 +571,11 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n${COUNT} prefixes to FRR 8.4 (bgpd), one session from one node namespace; median of ${REPS} runs (min–max)`);
-  console.log('sender  family  Established → all in FRR   withdraw → none left   RSS');
+  console.log('sender  family  Established → all in FRR   withdraw → none left   RSS (peak, idle: largest of the runs)');
   for (const r of results) {
     const up = r.runs.map((x) => x.up);
     const wd = r.runs.map((x) => x.withdraw);
-    const rss = r.runs.map((x) => x.rss).filter((x): x is { peak: number; settled: number } => x !== undefined);
+    const rss = r.runs.map((x) => x.rss).filter((x): x is NonNullable<Run['rss']> => x !== undefined);
     const span = (xs: number[]) => `${ms(median(xs)).padStart(8)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
     console.log(`${r.sender.padEnd(7)} IPv${r.family}    ${span(up).padEnd(27)}${span(wd).padEnd(23)}${rss.length ? `${mb(Math.max(...rss.map((x) => x.peak)))}, idle ${mb(Math.max(...rss.map((x) => x.settled)))}` : ''}`);
   }

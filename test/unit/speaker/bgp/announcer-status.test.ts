@@ -74,6 +74,33 @@ describe('BGP status objects', () => {
     assert.deepEqual(w.started, ['apply a {"v":1}', 'delete a']);
   });
 
+  it('an object given as a function is made again when its write is due, and skipped when unchanged', async () => {
+    const w = new GatedWriter();
+    const sync = new StatusSync({ writer: w, log: silentLogger(), clock: new FakeClock(), concurrency: 1 });
+    let made = 0;
+    const lazy = (name: string, v: number) => () => {
+      made++;
+      return obj(name, v);
+    };
+    sync.put(SERVICE_STATUSES, lazy('a', 1));
+    sync.put(SERVICE_STATUSES, lazy('b', 1));
+    // Each made once to fingerprint it, and a again for its write, which starts at once; b waits, as a fingerprint.
+    assert.equal(made, 3);
+    await flush();
+    w.finishAll();
+    await flush();
+    assert.equal(made, 4, 'b made again when its turn came');
+    w.finishAll();
+    await sync.idle();
+    sync.put(SERVICE_STATUSES, lazy('a', 1));
+    sync.put(SERVICE_STATUSES, lazy('b', 2));
+    assert.equal(made, 7, 'a unchanged: fingerprinted, not written');
+    await flush();
+    w.finishAll();
+    await sync.idle();
+    assert.deepEqual(w.started, ['apply a {"v":1}', 'apply b {"v":1}', 'apply b {"v":2}']);
+  });
+
   it('keeps at most `concurrency` requests in flight', async () => {
     const w = new GatedWriter();
     const sync = new StatusSync({ writer: w, log: silentLogger(), clock: new FakeClock(), concurrency: 3 });
