@@ -58,20 +58,40 @@ export class ThreadedMembership {
   #waiting = new Map<'started' | 'left' | 'stopped', { resolve: () => void; reject: (e: Error) => void }>();
   #port: number | undefined;
   #exited = false;
+  #stopping = false;
+  readonly #init: ThreadInit;
+  #peers: MemberPeer[] | undefined;
 
   constructor(cfg: ThreadedMembershipConfig) {
     this.#log = cfg.logger;
     this.#metrics = cfg.metrics ? promMembershipMetrics(cfg.metrics) : undefined;
     const { logger: _l, metrics: _m, mainStallMs, ...config } = cfg;
-    const init: ThreadInit = { config: { ...config, key: new Uint8Array(config.key) }, ...(mainStallMs !== undefined ? { mainStallMs } : {}) };
-    this.#worker = startThread(init);
-    this.#worker.on('message', (m: FromThread) => this.#onMessage(m));
-    this.#worker.on('error', (err) => this.#log.error({ err }, 'membership thread failed'));
-    this.#worker.on('exit', (code) => {
+    this.#init = { config: { ...config, key: new Uint8Array(config.key) }, ...(mainStallMs !== undefined ? { mainStallMs } : {}) };
+    this.#spawn();
+  }
+
+  /**
+   * Starts the thread. If it dies (a bug), it is started again after a second, as a new
+   * boot: the peers take this node's IPs over meanwhile and see it join again.
+   */
+  #spawn(): void {
+    const w = startThread(this.#init);
+    this.#worker = w;
+    this.#exited = false;
+    w.on('message', (m: FromThread) => this.#onMessage(m));
+    w.on('error', (err) => this.#log.error({ err }, 'membership thread failed'));
+    w.on('exit', (code) => {
+      if (this.#worker !== w) return;
       this.#exited = true;
-      if (this.#tick) clearInterval(this.#tick);
-      for (const [, w] of this.#waiting) w.reject(new MembershipError('socket', `membership thread exited (${code})`));
+      for (const [, x] of this.#waiting) x.reject(new MembershipError('socket', `membership thread exited (${code})`));
       this.#waiting.clear();
+      if (this.#stopping) return;
+      this.#log.error({ code }, 'membership thread exited; starting it again in 1 s');
+      setTimeout(() => {
+        if (this.#stopping) return;
+        this.#spawn();
+        if (this.#peers) this.#send({ t: 'setPeers', peers: this.#peers });
+      }, 1000).unref();
     });
   }
 
@@ -84,11 +104,14 @@ export class ThreadedMembership {
   }
 
   setPeers(peers: readonly MemberPeer[]): void {
-    this.#send({ t: 'setPeers', peers: peers.map((p) => ({ ...p })) });
+    this.#peers = peers.map((p) => ({ ...p }));
+    this.#send({ t: 'setPeers', peers: this.#peers });
   }
 
   setKey(key: Uint8Array): void {
-    this.#send({ t: 'setKey', key: new Uint8Array(key) });
+    // A thread started again starts from the newest key.
+    this.#init.config.key = new Uint8Array(key);
+    this.#send({ t: 'setKey', key: this.#init.config.key });
   }
 
   live(): ReadonlySet<string> | undefined {
@@ -113,13 +136,13 @@ export class ThreadedMembership {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.#tick) clearInterval(this.#tick);
     const w = this.#worker;
     if (!w || this.#exited) return;
     const stopped = this.#wait('stopped');
     this.#send({ t: 'stop' });
     await stopped.catch(() => {});
-    this.#worker = undefined;
     await w.terminate();
   }
 
