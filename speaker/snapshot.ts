@@ -320,8 +320,9 @@ function sharedSpec(from: ServiceSpec): ServiceSpec {
  * policy, ingress IPs, the sharing annotations, deletion), with the identity the
  * cache and events need. A Service from the API server is a few kilobytes (ports,
  * selector, cluster IPs, kubectl's last-applied annotation); this keeps a few hundred bytes.
+ * No apiVersion and kind: every object of the informer has the same (events name them).
  */
-export function speakerService(obj: { apiVersion?: string; kind?: string; metadata?: ObjectMeta }): RawService & { apiVersion: string; kind: string; metadata: ObjectMeta } {
+export function speakerService(obj: { apiVersion?: string; kind?: string; metadata?: ObjectMeta }): RawService & { metadata: ObjectMeta } {
   const svc = obj as RawService & { metadata?: ObjectMeta };
   const m = svc.metadata;
   const metadata = identity(m);
@@ -330,7 +331,7 @@ export function speakerService(obj: { apiVersion?: string; kind?: string; metada
   if (annotations) metadata.annotations = annotations;
   const spec = sharedSpec(svc.spec ?? {});
   const ingress = (svc.status?.loadBalancer?.ingress ?? []).filter((i) => typeof i.ip === 'string' && i.ip !== '').map((i) => ({ ip: i.ip }));
-  return { apiVersion: 'v1', kind: 'Service', metadata, spec, status: { loadBalancer: { ingress: ingress.length > 0 ? ingress : NO_INGRESS } } };
+  return { metadata, spec, status: { loadBalancer: { ingress: ingress.length > 0 ? ingress : NO_INGRESS } } };
 }
 
 type Endpoint = NonNullable<RawEndpointSlice['endpoints']>[number];
@@ -364,11 +365,11 @@ function sharedEndpoint(ep: Endpoint): Endpoint {
  * its node and conditions (shared objects: endpoints differ by address, which the
  * speaker never reads).
  */
-export function speakerEndpointSlice(obj: { apiVersion?: string; kind?: string; metadata?: ObjectMeta }): RawEndpointSlice & { apiVersion: string; kind: string; metadata: ObjectMeta } {
+export function speakerEndpointSlice(obj: { apiVersion?: string; kind?: string; metadata?: ObjectMeta }): RawEndpointSlice & { metadata: ObjectMeta } {
   const slice = obj as RawEndpointSlice & { metadata?: ObjectMeta };
   const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
   // No uid: nothing refers to a slice (events name the Service).
   const metadata = identity(slice.metadata, false);
   if (service !== undefined) metadata.labels = { [SERVICE_NAME_LABEL]: service };
-  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata, endpoints: (slice.endpoints ?? []).map(sharedEndpoint) };
+  return { metadata, endpoints: (slice.endpoints ?? []).map(sharedEndpoint) };
 }

@@ -91,8 +91,6 @@ describe('speaker: what it keeps of Services and EndpointSlices', () => {
     const full = serviceJSON(spec, 3) as K8sObject & { metadata: { uid: string; resourceVersion: string } };
     const svc = speakerService(full);
     assert.deepEqual(svc, {
-      apiVersion: 'v1',
-      kind: 'Service',
       metadata: { name: 'web', namespace: 'shop', uid: full.metadata.uid, resourceVersion: full.metadata.resourceVersion },
       spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster' },
       status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } },
