@@ -208,17 +208,28 @@ function procStatusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * announced and reported, and the RSS is read when they are (VmRSS) and at its peak (VmHWM).
  */
 async function benchRss(plan: LabPlan): Promise<void> {
-  const n = Number(values['rss-ips']);
   const compiled = !values.tsx;
-  if (compiled) {
-    say('rss: compiling herald (tsc, as npm run build) and restarting each speaker compiled, with the image\'s Node flags');
-    const build = compileHerald();
-    cleanups.push(async () => build.remove());
-    for (const x of plan.nodes) {
-      await signalSpeaker(x.name, 'SIGTERM');
-      await restartSpeaker(plan, x.name, { entry: build.entry });
+  let build: { entry: string; remove: () => void } | undefined;
+  try {
+    if (compiled) {
+      say('rss: compiling herald (tsc, as npm run build) and restarting each speaker compiled, with the image\'s Node flags');
+      const b = compileHerald();
+      build = b;
+      // An interrupted run removes it too (the callers drop this list once they are done).
+      cleanups.push(async () => b.remove());
+      for (const x of plan.nodes) {
+        await signalSpeaker(x.name, 'SIGTERM');
+        await restartSpeaker(plan, x.name, { entry: b.entry });
+      }
     }
+    await measureRss(plan, compiled);
+  } finally {
+    build?.remove();
   }
+}
+
+async function measureRss(plan: LabPlan, compiled: boolean): Promise<void> {
+  const n = Number(values['rss-ips']);
   // 2001:db8:0:2::1000 onwards: inside the LAN, outside the default pool ranges.
   const last = (0x1000 + n - 1).toString(16);
   await applyL2Config([`2001:db8:0:2::1000-2001:db8:0:2::${last}`]);
