@@ -360,6 +360,26 @@ function sharedEndpoint(ep: Endpoint): Endpoint {
   return shared;
 }
 
+/** Lists of shared endpoints, themselves shared: a Service's one Pod on a node is one list for every such Service. Bounded. */
+const endpointLists = new Map<string, readonly Endpoint[]>();
+const endpointIDs = new WeakMap<Endpoint, number>();
+let nextEndpointID = 0;
+
+function sharedEndpoints(list: Endpoint[]): Endpoint[] {
+  if (list.length === 0 || list.length > 8) return list;
+  let key = '';
+  for (const ep of list) {
+    let id = endpointIDs.get(ep);
+    if (id === undefined) endpointIDs.set(ep, (id = nextEndpointID++));
+    key += `${id},`;
+  }
+  const hit = endpointLists.get(key);
+  if (hit) return hit as Endpoint[];
+  if (endpointLists.size >= 10_000) endpointLists.clear();
+  endpointLists.set(key, Object.freeze(list));
+  return list;
+}
+
 /**
  * The informer transform for EndpointSlices: the Service it belongs to, and per endpoint
  * its node and conditions (shared objects: endpoints differ by address, which the
@@ -371,5 +391,5 @@ export function speakerEndpointSlice(obj: { apiVersion?: string; kind?: string; 
   // No uid: nothing refers to a slice (events name the Service).
   const metadata = identity(slice.metadata, false);
   if (service !== undefined) metadata.labels = { [SERVICE_NAME_LABEL]: service };
-  return { metadata, endpoints: (slice.endpoints ?? []).map(sharedEndpoint) };
+  return { metadata, endpoints: sharedEndpoints((slice.endpoints ?? []).map(sharedEndpoint)) };
 }

@@ -261,7 +261,7 @@ export class StatusSync {
       const base = this.o.retryMs ?? 500;
       const delay = isConflict(err) ? 0 : Math.min(base * 2 ** (n - 1), this.o.maxRetryMs ?? 30_000);
       const level = n >= 3 && !isConflict(err) ? 'warn' : 'debug';
-      this.o.log[level]({ err, object: key, attempt: n, retryInMs: delay }, 'status object write failed; retrying');
+      this.o.log[level]({ err, resource: w.resource.plural, object: key.slice(key.indexOf('/') + 1), attempt: n, retryInMs: delay }, 'status object write failed; retrying');
       if (!this.closed) {
         this.retryTimers.set(
           key,
@@ -305,7 +305,13 @@ function fingerprint(obj: StatusObject): number {
   return (a & 0xfffff) * 0x100000000 + b;
 }
 
+/** A short tag per resource, so the keys held for 10,000 Services stay short. */
+const tags = new Map<string, string>();
+
 /** One flat string (joined): a template literal would keep its parts as concatenation nodes, held for every Service. */
 function keyOf(resource: ResourceType, namespace: string, name: string): string {
-  return [resource.plural, namespace, name].join('/');
+  const id = `${resource.group}/${resource.plural}`;
+  let tag = tags.get(id);
+  if (tag === undefined) tags.set(id, (tag = String(tags.size)));
+  return [tag, namespace, name].join('/');
 }

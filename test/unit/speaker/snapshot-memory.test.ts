@@ -102,6 +102,10 @@ describe('speaker: what it keeps of Services and EndpointSlices', () => {
     // Endpoints on one node in one condition are one object, whichever slice they are in.
     const other = speakerEndpointSlice(endpointSliceJSON({ ...spec, name: 'api' }, 4) as K8sObject);
     assert.equal(other.endpoints?.[0], slice.endpoints?.[0]);
+    assert.equal(other.endpoints, slice.endpoints, 'and so are lists of them');
+    const notReady = speakerEndpointSlice(endpointSliceJSON({ ...spec, name: 'db', ready: false }, 5) as K8sObject);
+    assert.notEqual(notReady.endpoints, slice.endpoints);
+    assert.deepEqual(notReady.endpoints, [{ nodeName: 'n1', conditions: { ready: false, serving: false, terminating: false } }]);
     assert.equal(speakerService(serviceJSON({ ...spec, name: 'api' }, 4) as K8sObject).spec, svc.spec, 'one spec object for equal specs');
   });
 
