@@ -69,7 +69,7 @@ export async function main(args: string[]): Promise<number> {
     bfdProfiles: rt.informer<BFDProfile>({ resource: heraldResource('BFDProfile'), namespace: ns }),
     secrets: rt.informer<K8sObject>({ resource: SECRETS, namespace: ns }),
   };
-  const events = createEventRecorder({ rest: client.rest, component: 'herald-speaker', host: nodeName, clock, logger: log });
+  const events = createEventRecorder({ rest: client.rest, component: 'herald-speaker', host: nodeName, clock, logger: log, metrics: rt.metrics });
 
   let running: RunningSpeaker | undefined;
   let exitCode = 0;
