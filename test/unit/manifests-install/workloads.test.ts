@@ -230,7 +230,7 @@ describe('manifests: workloads', () => {
     const pod = speaker.spec.template.spec;
     const c = pod.containers[0] as Container;
 
-    it('least privilege, resources, probes and flags', () => checkCommon(speaker, 'speaker', SPEAKER_FLAGS, 100 * 1024 ** 2));
+    it('least privilege, resources, probes and flags', () => checkCommon(speaker, 'speaker', SPEAKER_FLAGS, 128 * 1024 ** 2));
 
     it('host network, exactly NET_RAW and NET_ADMIN added, not privileged', () => {
       assert.equal(pod.hostNetwork, true);
