@@ -8,14 +8,17 @@
 //
 // Everything started here is killed by PID, the namespaces deleted and the directory
 // removed by cleanup(), which the test's after hook calls even when a test failed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BFDProfileModel } from '../../../shared/config/types.js';
 import type { SessionConfig } from '../../../speaker/bgp/session.js';
+
+import { deleteLeftovers, killAll, killProcess, sh, sleep, spawnIn, tempDir as makeTempDir, waitFor } from '../netns-lab.js';
+
+export { killProcess, sh, sleep, waitFor };
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -36,43 +39,10 @@ export function canRunLab(): string | undefined {
   return undefined;
 }
 
-export function sh(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 15_000 });
-  if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout || r.error?.message}`);
-  return r.stdout ?? '';
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
 // ---- topology ----
 
-/** Namespaces of earlier runs whose process is gone (a crash, a kill -9). */
-function deleteLeftovers(): void {
-  for (const line of sh('ip', ['netns', 'list'], { allowFail: true }).split('\n')) {
-    const m = /^(hlt-bfd-(\d+)-[ab])\b/.exec(line);
-    if (!m?.[1] || Number(m[2]) === process.pid) continue;
-    if (spawnSync('kill', ['-0', m[2]!]).status === 0) continue;
-    sh('ip', ['netns', 'del', m[1]], { allowFail: true });
-  }
-}
-
 export function createTopology(): void {
-  deleteLeftovers();
+  deleteLeftovers('hlt-bfd');
   deleteNamespaces();
   for (const ns of Object.values(NS)) {
     sh('ip', ['netns', 'add', ns]);
@@ -102,41 +72,11 @@ export function frrLink(up: boolean): void {
 
 // ---- processes ----
 
-const started = new Set<ChildProcess>();
+export const tempDir = (): string => makeTempDir(RUN);
 
-function spawnIn(ns: string, cmd: string, args: string[], logFile: string, readsStdout = false): ChildProcess {
-  // `ip netns exec` execs the command: the child's PID is the daemon's.
-  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  started.add(child);
-  const chunks: Buffer[] = [];
-  child.stderr?.on('data', (d: Buffer) => chunks.push(d));
-  if (!readsStdout) child.stdout?.on('data', (d: Buffer) => chunks.push(d));
-  child.on('exit', () => {
-    started.delete(child);
-    writeFileSync(logFile, Buffer.concat(chunks));
-  });
-  return child;
-}
-
-export function killProcess(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  process.kill(child.pid, signal);
-  const hard = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  }, 3000);
-  return gone.finally(() => clearTimeout(hard));
-}
-
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), `${RUN}-`));
-  chmodSync(dir, 0o755);
-  return dir;
-}
-
-/** Kills every process this module started (by PID) and removes the namespaces. */
+/** Kills every process this lab started (by PID) and removes the namespaces. */
 export async function cleanup(): Promise<void> {
-  await Promise.all([...started].map((c) => killProcess(c)));
+  await killAll();
   deleteNamespaces();
 }
 

@@ -9,13 +9,18 @@
 //                             2001:db8:a::1, b::1
 //
 // Everything started here is killed by PID and every namespace deleted by cleanup().
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Advertisement, SessionConfig, SessionStatus } from '../../../speaker/bgp/session.js';
+
+import { deleteLeftovers, killAll, killProcess, sh, sleep, spawnIn, tempDir as makeTempDir, waitFor } from '../netns-lab.js';
+
+export { killAll, killProcess, sh, sleep, spawnIn, waitFor };
+
+export const tempDir = (prefix: string): string => makeTempDir(`hlt-bgps-${prefix}`);
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -38,48 +43,14 @@ export function canRunLab(): string | undefined {
   return undefined;
 }
 
-export function sh(cmd: string, args: string[], opts: { allowFail?: boolean; ns?: string } = {}): string {
-  const argv = opts.ns ? ['ip', ['netns', 'exec', opts.ns, cmd, ...args]] : [cmd, args];
-  const r = spawnSync(argv[0] as string, argv[1] as string[], { encoding: 'utf8', timeout: 15_000 });
-  if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout || r.error?.message}`);
-  return r.stdout ?? '';
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
 // ---- topology ----
 
 export function deleteNamespaces(): void {
   for (const ns of Object.values(NS)) sh('ip', ['netns', 'del', ns], { allowFail: true });
 }
 
-/** Namespaces of earlier runs whose process is gone (a crash, a kill -9). */
-function deleteLeftovers(): void {
-  for (const line of sh('ip', ['netns', 'list'], { allowFail: true }).split('\n')) {
-    const m = /^(hlt-bgps-(\d+)-(?:r|n1|n2))\b/.exec(line);
-    if (!m?.[1] || Number(m[2]) === process.pid) continue;
-    if (spawnSync('kill', ['-0', m[2] as string]).status === 0) continue;
-    sh('ip', ['netns', 'del', m[1]], { allowFail: true });
-  }
-}
-
 export function createTopology(): void {
-  deleteLeftovers();
+  deleteLeftovers('hlt-bgps');
   deleteNamespaces();
   for (const ns of Object.values(NS)) {
     sh('ip', ['netns', 'add', ns]);
@@ -103,43 +74,6 @@ export function createTopology(): void {
 }
 
 // ---- processes ----
-
-const started = new Set<ChildProcess>();
-
-/** Starts cmd in ns; stderr (and stdout unless the caller reads it) goes to logFile when it exits. */
-export function spawnIn(ns: string, cmd: string, args: string[], logFile: string, readsStdout = false): ChildProcess {
-  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  started.add(child);
-  const chunks: Buffer[] = [];
-  child.stderr?.on('data', (d: Buffer) => chunks.push(d));
-  if (!readsStdout) child.stdout?.on('data', (d: Buffer) => chunks.push(d));
-  child.on('exit', () => {
-    started.delete(child);
-    writeFileSync(logFile, Buffer.concat(chunks));
-  });
-  return child;
-}
-
-export function killProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  process.kill(child.pid, 'SIGTERM');
-  const hard = setTimeout(() => {
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  }, 3000);
-  return gone.finally(() => clearTimeout(hard));
-}
-
-/** Every process this module started and that still runs, by PID. */
-export async function killAll(): Promise<void> {
-  await Promise.all([...started].map((c) => killProcess(c)));
-}
-
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `hlt-bgps-${prefix}-`));
-  chmodSync(dir, 0o755);
-  return dir;
-}
 
 // ---- herald sessions in a node namespace ----
 
