@@ -26,7 +26,7 @@ import { connect } from '../lab/lab-api.js';
 import { labDown } from '../lab/lab-down.js';
 import { labUp } from '../lab/lab-up.js';
 import { labPaths, REPO_ROOT } from '../lab/paths.js';
-import { speakerNodeFlags } from './bgp-flags.js';
+import { shippedNodeFlags } from '../shipped-flags.js';
 import { writeLists } from './bgp-objects.js';
 import { mrtHostRoutes } from './bgp-mrt.js';
 import { peerSummary, VtyClient } from './bgp-vty.js';
@@ -200,7 +200,7 @@ function addressText(family: Family, i: number): string {
 
 /**
  * herald's side as the image runs it: tsc output under plain Node with the speaker's
- * flags as the image and the DaemonSet set them (bgp-flags.ts). tsx's loader alone adds
+ * flags as the image and the DaemonSet set them (test/shipped-flags.ts). tsx's loader alone adds
  * ~40 MB of RSS.
  */
 function senderCommand(): string[] {
@@ -223,7 +223,7 @@ function senderCommand(): string[] {
   if (r.status !== 0) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
   writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(out, 'node_modules'));
-  const image = speakerNodeFlags(REPO_ROOT);
+  const image = shippedNodeFlags(REPO_ROOT, 'speaker');
   console.error(`herald side: node ${image.join(' ')} (the speaker's flags: Dockerfile ENTRYPOINT, manifests/base/speaker.yaml)`);
   return [...image, ...flags, join(out, 'test', 'bench', 'bgp-sender.js')];
 }

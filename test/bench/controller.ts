@@ -22,6 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, loadKubeConfig, type KubeClient } from '../../shared/k8s/client.js';
 import { collectionPath, heraldResource, NAMESPACES, SERVICES } from '../../shared/k8s/resources.js';
+import { shippedNodeFlags } from '../shipped-flags.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -42,18 +43,12 @@ interface Proc {
 }
 
 /**
- * The Node.js flags the controller ships with: the image's ENTRYPOINT flags (Dockerfile)
- * and the NODE_OPTIONS of manifests/base/controller.yaml (the old-space cap under the
- * 150 MiB limit), read from those files so the benchmark runs what is deployed.
+ * The Node.js flags the controller ships with (the Dockerfile's ENTRYPOINT and the
+ * NODE_OPTIONS of manifests/base/controller.yaml, the old-space cap under the 150 MiB
+ * limit), read from those files so the benchmark runs what is deployed.
  */
-function shippedControllerFlags(): string[] {
-  const entry = /^ENTRYPOINT \[(.*)\]$/m.exec(readFileSync(join(REPO, 'Dockerfile'), 'utf8'))?.[1] ?? '';
-  const image = (JSON.parse(`[${entry}]`) as string[]).filter((a) => a.startsWith('--'));
-  const manifest = /name: NODE_OPTIONS\s*\n\s*value: (.*)$/m.exec(readFileSync(join(REPO, 'manifests', 'base', 'controller.yaml'), 'utf8'))?.[1] ?? '';
-  return [...image, ...manifest.trim().split(/\s+/).filter(Boolean)];
-}
 /** HERALD_BENCH_NODE_FLAGS replaces them (e.g. to add --cpu-prof). */
-const CONTROLLER_NODE_FLAGS = process.env.HERALD_BENCH_NODE_FLAGS !== undefined ? process.env.HERALD_BENCH_NODE_FLAGS.split(' ').filter(Boolean) : shippedControllerFlags();
+const CONTROLLER_NODE_FLAGS = process.env.HERALD_BENCH_NODE_FLAGS !== undefined ? process.env.HERALD_BENCH_NODE_FLAGS.split(' ').filter(Boolean) : shippedNodeFlags(REPO, 'controller');
 /** The same for the embedded API server, from HERALD_BENCH_API_NODE_FLAGS. */
 const API_NODE_FLAGS = (process.env.HERALD_BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 

@@ -17,6 +17,7 @@ import { labPaths, type LabPaths } from '../../lab/paths.js';
 import { CLIENT_NS, HOST_IF, hostByMac, labPlan, ROUTER_NS, type LabNode, type LabPlan } from '../../lab/plan.js';
 import { whoAnswers } from '../../lab/probes.js';
 import { isAlive, logFile, readRecords, startProcess, type ProcRecord } from '../../lab/processes.js';
+import { shippedNodeFlags } from '../../shipped-flags.js';
 
 export { sleep, waitFor };
 export const paths: LabPaths = labPaths();
@@ -92,22 +93,7 @@ export interface ServiceOptions {
 export async function createService(name: string, o: ServiceOptions = {}): Promise<string[]> {
   const ns = o.namespace ?? 'default';
   const families = o.families ?? ['IPv4'];
-  await api('POST', collectionPath(SERVICES, ns), {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace: ns, annotations: o.ips ? { 'herald.dev/loadBalancerIPs': o.ips.join(',') } : {} },
-    spec: {
-      type: 'LoadBalancer',
-      ipFamilies: families,
-      ipFamilyPolicy: families.length > 1 ? 'RequireDualStack' : 'SingleStack',
-      selector: { app: name },
-      ports: [
-        { name: 'http', port: 80, targetPort: 80, protocol: 'TCP' },
-        { name: 'echo', port: ECHO_PORT, targetPort: ECHO_PORT, protocol: 'UDP' },
-      ],
-      ...(o.local ? { externalTrafficPolicy: 'Local' } : {}),
-    },
-  });
+  await api('POST', collectionPath(SERVICES, ns), serviceBody(name, ns, o));
   return waitFor(
     `an IP for ${ns}/${name}`,
     async () => {
@@ -415,11 +401,8 @@ export interface SpeakerRun {
   env?: Record<string, string>;
 }
 
-/**
- * The image's Node flags: `--max-semi-space-size=4` on the Dockerfile's ENTRYPOINT and
- * `--max-old-space-size=64` from NODE_OPTIONS in manifests/base/speaker.yaml.
- */
-export const IMAGE_NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=64'];
+/** The speaker's Node flags as shipped (Dockerfile ENTRYPOINT and speaker.yaml NODE_OPTIONS). */
+export const IMAGE_NODE_FLAGS = shippedNodeFlags(paths.repo, 'speaker');
 
 /** Starts a node's speaker again; resolves once its membership is ready. */
 export async function restartSpeaker(plan: LabPlan, node: string, run: SpeakerRun = {}): Promise<void> {

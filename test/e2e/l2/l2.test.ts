@@ -69,6 +69,17 @@ const isRoot = process.getuid?.() === 0;
     probers.push(p);
     return p;
   };
+  /** Cuts the leader's link until another node answers p; asserts the outage since `from`; restores the link. */
+  const cutUntilTakeover = async (p: Prober, leader: string, from: number, maxOutageMs: number): Promise<void> => {
+    await setLink(plan, leader, false);
+    try {
+      const next = await p.waitFor((n) => n !== leader, 'probes answered by another node', 5000, 200);
+      const outage = p.outage(from - 100, nowMs());
+      assert.ok(outage < maxOutageMs, `outage ${outage.toFixed(0)} ms, resumed through ${next}`);
+    } finally {
+      await setLink(plan, leader, true);
+    }
+  };
 
   before(async function () {
     this.timeout(600_000);
@@ -142,14 +153,7 @@ const isRoot = process.getuid?.() === 0;
     const p = await probe(ip);
     await p.waitFor((n) => n === leader, 'probes answered by the leader');
     const t0 = nowMs();
-    await setLink(plan, leader, false);
-    try {
-      const next = await p.waitFor((n) => n !== leader, 'probes answered by another node', 5000, 200);
-      const outage = p.outage(t0 - 100, nowMs());
-      assert.ok(outage < 1500, `outage ${outage.toFixed(0)} ms, resumed through ${next}`);
-    } finally {
-      await setLink(plan, leader, true);
-    }
+    await cutUntilTakeover(p, leader, t0, 1500);
     await p.waitFor((n) => n === leader, 'traffic back on the leader once its link is up', 10_000, 500);
     assert.equal(await soleAnswer(ip), leader);
   });
@@ -160,13 +164,7 @@ const isRoot = process.getuid?.() === 0;
     const p = await probe(ip);
     await p.waitFor((n) => n === leader, 'probes answered by the leader');
     const t0 = nowMs();
-    await setLink(plan, leader, false);
-    try {
-      await p.waitFor((n) => n !== leader, 'probes answered by another node', 5000, 200);
-      assert.ok(p.outage(t0 - 100, nowMs()) < 1500, `outage ${p.outage(t0 - 100, nowMs()).toFixed(0)} ms`);
-    } finally {
-      await setLink(plan, leader, true);
-    }
+    await cutUntilTakeover(p, leader, t0, 1500);
     await p.waitFor((n) => n === leader, 'traffic back on the leader', 10_000, 500);
   });
 
@@ -217,14 +215,7 @@ const isRoot = process.getuid?.() === 0;
     assert.equal(p.lost(t0, nowMs() - 300), 0, 'no probe lost while held');
     assert.ok(p.between(t0, nowMs()).every((a) => a.n === leader), 'still answered by the held node');
     const t1 = nowMs();
-    await setLink(plan, leader, false);
-    try {
-      const next = await p.waitFor((n) => n !== leader, 'probes answered by another node', 5000, 200);
-      const outage = p.outage(t1 - 100, nowMs());
-      assert.ok(outage < 1000, `outage ${outage.toFixed(0)} ms, resumed through ${next}`);
-    } finally {
-      await setLink(plan, leader, true);
-    }
+    await cutUntilTakeover(p, leader, t1, 1000);
     await restartSpeaker(plan, leader);
     assert.equal(await soleAnswer(ip, 10_000), leader, 'the restarted speaker takes its IP back');
   });
