@@ -186,6 +186,21 @@ function interfacesFor(ads: readonly L2AdvertisementModel[], node: NodeInfo): st
   return [...out].sort();
 }
 
+/**
+ * The nodes some L2Advertisement selects: the members of the L2 membership. A node no
+ * L2Advertisement selects never wins an election, so it neither runs the membership (a
+ * BGP-only speaker saves its thread, ~10 MB) nor is probed by the nodes that do.
+ */
+export function l2Members(snapshot: SpeakerSnapshot): Set<string> {
+  const out = new Set<string>();
+  const ads = snapshot.config.l2Advertisements;
+  if (ads.length === 0) return out;
+  for (const node of snapshot.nodes.values()) {
+    if (ads.some((ad) => matchesAnySelector(ad.nodeSelectors, node.labels))) out.add(node.name);
+  }
+  return out;
+}
+
 function preparer(snapshot: SpeakerSnapshot): Prepared {
   // Hot when a snapshot changes (1,000 IPs × 100 nodes): typed arrays and index sorts,
   // no object per (node, IP) pair.

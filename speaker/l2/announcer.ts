@@ -27,7 +27,7 @@ import { createInformer, type Informer } from '../../shared/k8s/informer.js';
 import type { StatusObject } from '../../shared/k8s/writers.js';
 import { METRIC_PREFIX, type Metrics } from '../../shared/metrics.js';
 import type { Announcer, AnnouncerFactory } from '../announcer.js';
-import { electL2 } from '../election.js';
+import { electL2, l2Members } from '../election.js';
 import type { MembershipEvent } from '../membership/core.js';
 import type { ChangeListener } from '../membership/member.js';
 import { ThreadedMembership, type ThreadedMembershipConfig } from '../membership/threaded.js';
@@ -166,6 +166,7 @@ export class L2Announcer implements Announcer {
   #conflictAnnouncedAt = new Map<string, number>();
   #conflictLoggedAt = new Map<string, number>();
   #stopping = false;
+  #idleLogged = false;
 
   constructor(deps: SpeakerDeps, opts: L2AnnouncerOptions, io: ResponderIO) {
     this.#deps = deps;
@@ -205,7 +206,15 @@ export class L2Announcer implements Announcer {
   update(snapshot: SpeakerSnapshot): void {
     if (this.#stopping) return;
     this.#snapshot = snapshot;
-    this.#ensureMembership();
+    const members = l2Members(snapshot);
+    // The membership starts with the first L2Advertisement that selects this node, and
+    // then runs until the speaker stops (an advertisement edited away and back must not
+    // cost a rejoin).
+    if (this.#membership || members.has(this.#deps.nodeName)) this.#ensureMembership(members);
+    else if (!this.#idleLogged) {
+      this.#idleLogged = true;
+      this.#deps.log.info('l2: no L2Advertisement selects this node; the membership starts when one does');
+    }
     this.#throttledReconcile();
   }
 
@@ -282,7 +291,7 @@ export class L2Announcer implements Announcer {
 
   // ------------------------------------------------------------------ membership
 
-  #ensureMembership(): void {
+  #ensureMembership(members: ReadonlySet<string>): void {
     const deps = this.#deps;
     const secret = deps.informers.secrets.get(MEMBERLIST_SECRET_NAME, deps.namespace) as SecretLike | undefined;
     const key = memberlistKey(secret);
@@ -304,7 +313,10 @@ export class L2Announcer implements Announcer {
     this.#keyProblem = undefined;
     const nodes = deps.informers.nodes.list() as NodeAddresses[];
     const self = this.#selfAddress(nodes);
-    const peers = memberPeers(nodes, { self: deps.nodeName, ...(self ? { family: self.family } : {}) });
+    const peers = memberPeers(
+      nodes.filter((n) => members.has(n.metadata?.name ?? '')),
+      { self: deps.nodeName, ...(self ? { family: self.family } : {}) },
+    );
     if (this.#membership) {
       this.#membership.setKey(key.key);
     } else {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { announcedBy, electIP, electL2, rankNodes, winnersByService } from '../../../speaker/election.js';
+import { announcedBy, electIP, electL2, l2Members, rankNodes, winnersByService } from '../../../speaker/election.js';
 import type { NodeInfo, ServiceInfo } from '../../../speaker/snapshot.js';
 import type { L2AdvertisementModel } from '../../../shared/config/types.js';
 import { ad, config, ip, node, service, snapshot } from './election-helpers.js';
@@ -231,6 +231,14 @@ describe('L2 election', () => {
     assert.deepEqual(electL2(snapshot(cfg, nodes, services), live2), second);
     assert.deepEqual(electL2(snapshot(cfg, nodes, services), live1), first);
     assert.equal(first.size, 40);
+  });
+
+  it('l2Members: the nodes any L2Advertisement selects, none without one', () => {
+    const nodes = [node('n1', { zone: 'a' }), node('n2', { zone: 'b' }), node('n3', { zone: 'c' })];
+    assert.deepEqual([...l2Members(snapshot(config([]), nodes, []))], []);
+    assert.deepEqual([...l2Members(snapshot(config([ad('all', ['l2'])]), nodes, []))].sort(), ['n1', 'n2', 'n3']);
+    const some = config([ad('a', ['l2'], [{ matchLabels: { zone: 'a' } }]), ad('b', ['bgp'], [{ matchLabels: { zone: 'b' } }])]);
+    assert.deepEqual([...l2Members(snapshot(some, nodes, []))].sort(), ['n1', 'n2']);
   });
 });
 

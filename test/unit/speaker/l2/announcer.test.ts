@@ -217,6 +217,25 @@ describe('speaker/l2/announcer', () => {
     await h.a.stop();
   });
 
+  it('runs no membership while no L2Advertisement selects this node, and peers only with the nodes one selects', async () => {
+    const h = await harness();
+    h.a.update({ ...SNAP, config: config([]) });
+    assert.throws(() => h.membership(), /a membership was created/);
+    assert.ok(h.logs.some((l) => /no L2Advertisement selects this node/.test(l)));
+    assert.ok(!h.logs.some((l) => /membership key/.test(l)), 'no key is asked for');
+    // n3 is left out by the selector: not a peer.
+    const labelled: SpeakerSnapshot = { ...SNAP, nodes: new Map(NODES.map((n) => [n, node(n, { l2: n === 'n3' ? 'no' : 'yes' })])) };
+    h.a.update({ ...labelled, config: config([ad('l2', ['l2'], [{ matchLabels: { l2: 'yes' } }])]) });
+    const m = h.membership();
+    assert.deepEqual(m.calls, ['start']);
+    assert.deepEqual(m.peers, [{ name: 'n2', address: '192.0.2.12' }]);
+    // Once started it stays, also when the advertisement goes.
+    h.a.update({ ...SNAP, config: config([]) });
+    assert.equal(h.membership(), m);
+    assert.deepEqual(m.calls, ['start']);
+    await h.a.stop();
+  });
+
   it('answers nothing until the membership is ready, then exactly the IPs it wins, announcing each at once', async () => {
     const h = await harness();
     h.a.update(SNAP);
