@@ -51,8 +51,13 @@ export interface FSMState {
 
 export type FSMEvent =
   | { readonly type: 'ManualStart' }
-  /** Stop the session: Cease / Administrative Shutdown with an optional RFC 8203 message, or close silently (notify false: the GR-preserving close). */
-  | { readonly type: 'ManualStop'; readonly shutdownMessage?: string; readonly notify?: boolean }
+  /**
+   * Stop the session: Cease / Administrative Shutdown with an optional RFC 8203 message,
+   * or close silently (notify false: the GR-preserving close). reset: the session comes
+   * back at once (a configuration change), so the Cease subcode is Administrative Reset
+   * (RFC 4486 §3), which RFC 9003 lets carry the message too.
+   */
+  | { readonly type: 'ManualStop'; readonly shutdownMessage?: string; readonly notify?: boolean; readonly reset?: boolean }
   | { readonly type: 'AutomaticStart' }
   | { readonly type: 'ConnectRetryTimerExpires' }
   | { readonly type: 'HoldTimerExpires' }

@@ -127,7 +127,8 @@ function connectFailed(s: FSMState, detail: string): StepResult {
 function common(s: FSMState, e: FSMEvent): StepResult | undefined {
   switch (e.type) {
     case 'ManualStop': {
-      const send = e.notify === false ? undefined : shutdownNotification(CeaseSubcode.AdministrativeShutdown, e.shutdownMessage ?? '');
+      const subcode = e.reset ? CeaseSubcode.AdministrativeReset : CeaseSubcode.AdministrativeShutdown;
+      const send = e.notify === false ? undefined : shutdownNotification(subcode, e.shutdownMessage ?? '');
       return toIdle(s, 'manual-stop', e.shutdownMessage ?? 'stopped', { ...(send ? { send } : {}), failure: false, stop: true });
     }
     case 'HoldTimerExpires':

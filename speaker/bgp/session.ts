@@ -63,7 +63,7 @@ const timerEvents: Record<TimerName, FSMEvent> = {
   idleHold: { type: 'IdleHoldTimerExpires' },
 };
 
-/** How long stop() waits for queued messages to drain before cutting connections. */
+/** How long stop() and a restart wait for closing connections (a queued NOTIFICATION, the peer's FIN) before cutting them. */
 const CLOSE_GRACE_MS = 2000;
 const DEFAULT_SHUTDOWN_MESSAGE = 'herald speaker shutting down';
 const RECONFIGURE_MESSAGE = 'herald: peer configuration changed';
@@ -94,6 +94,8 @@ export class BGPSession {
   private readonly serial = new SerialQueue();
   private sentNotification: NotificationMessage | undefined;
   private unsendableWarned = '';
+  /** Bumped by reconfigure and stop: a restart waiting for the old connection to close goes ahead only while still current. */
+  private restartGeneration = 0;
   private readonly reporter: StatusReporter;
   private readonly hooks: LinkHooks;
 
@@ -133,7 +135,9 @@ export class BGPSession {
   /**
    * Takes a new configuration. Fields the OPEN or the TCP connection carry (ASNs,
    * addresses, password, …) need a new session: the old one is closed with Cease /
-   * Administrative Shutdown and a new one started. Hold, keepalive and connect times
+   * Administrative Reset (RFC 4486 §3: it comes back at once) and a new one started as
+   * soon as the peer has closed the old connection (restartWhenClosed). A restart is no
+   * failure: the backoff starts again from nothing. Hold, keepalive and connect times
    * apply at the next OPEN or connection attempt.
    */
   reconfigure(cfg: SessionConfig): void {
@@ -149,11 +153,13 @@ export class BGPSession {
     this.log.info({ changed: reasons }, 'BGP peer configuration changed: restarting the session');
     this.unregister?.();
     this.unregister = undefined;
-    if (this.secondary) this.fire(this.secondary, { type: 'ManualStop', shutdownMessage: RECONFIGURE_MESSAGE });
-    this.fire(this.primary, { type: 'ManualStop', shutdownMessage: RECONFIGURE_MESSAGE });
+    const reset: FSMEvent = { type: 'ManualStop', shutdownMessage: RECONFIGURE_MESSAGE, reset: true };
+    if (this.secondary) this.fire(this.secondary, reset);
+    this.fire(this.primary, reset);
     this.enqueue(apply);
     this.enqueue(() => this.registerPassive());
-    this.fire(this.primary, { type: 'ManualStart' });
+    const generation = ++this.restartGeneration;
+    this.enqueue(() => void this.restartWhenClosed(generation));
   }
 
   status(): SessionStatus {
@@ -194,6 +200,7 @@ export class BGPSession {
    */
   async stop(opts: StopOptions = {}): Promise<void> {
     this.started = false;
+    this.restartGeneration++;
     this.unregister?.();
     this.unregister = undefined;
     const gr = opts.mode === 'graceful-restart' && this.primary.fsm.negotiated?.gracefulRestart !== undefined;
@@ -440,6 +447,22 @@ export class BGPSession {
       { count: left.count, example: prefixText(left.example), families: this.peer.families, nextHop: this.peer.nextHop, nextHopV6: this.peer.nextHopV6 },
       'prefixes this session cannot carry: family not negotiated, or no next hop of that family on the interface of the session',
     );
+  }
+
+  /**
+   * Starts the session again once the peer has closed the old connection, which it does
+   * after acting on our NOTIFICATION; at most CLOSE_GRACE_MS later. A new connection that
+   * reaches the peer while it still holds the old session is a collision at best (FRR
+   * answers Cease / Connection Collision Resolution, and we back off). At worst FRR 8.4
+   * accepts it beside the old session of a dynamic neighbour (`bgp listen range`), then
+   * deletes that neighbour on our NOTIFICATION: the new session comes up orphaned,
+   * Established on both ends but missing from FRR's neighbour table, so no show command
+   * or configuration change reaches it until it drops.
+   */
+  private async restartWhenClosed(generation: number): Promise<void> {
+    await this.settle();
+    if (generation !== this.restartGeneration || !this.started) return;
+    this.fire(this.primary, { type: 'ManualStart' });
   }
 
   // ---- connections the peer opens ----

@@ -180,6 +180,10 @@ describe('speaker/bgp FSM', () => {
     const loud = step(state, ev.stop).actions.find((a) => a.type === 'send');
     const n = loud?.type === 'send' ? (loud.message as NotificationMessage) : undefined;
     assert.deepEqual([n?.code, n?.subcode, n?.shutdownMessage], [6, 2, 'upgrade']);
+    // A reset (a configuration change): Administrative Reset, RFC 4486 §3, still with the message.
+    const reset = step(state, { type: 'ManualStop', shutdownMessage: 'config', reset: true }).actions.find((a) => a.type === 'send');
+    const r = reset?.type === 'send' ? (reset.message as NotificationMessage) : undefined;
+    assert.deepEqual([r?.code, r?.subcode, r?.shutdownMessage], [6, 4, 'config']);
     const quiet = step(state, { type: 'ManualStop', notify: false });
     assert.ok(!quiet.actions.some((a) => a.type === 'send'));
     assert.equal(quiet.state.enabled, false);

@@ -17,8 +17,17 @@ export class FakeConnection implements Connection {
   closed = false;
   /** How this side ended: 'end' (FIN after the queued bytes), 'destroy', or by the other side. */
   endedBy: 'end' | 'destroy' | 'remote' | undefined;
+  /**
+   * This side leaves the connection open when the other ends it, until it closes itself,
+   * as a router does until it has acted on the NOTIFICATION before the FIN. Default: it
+   * closes at once.
+   */
+  lingers = false;
+  /** The other side ended the connection while this one lingers. */
+  finReceived = false;
   private handlers: ConnectionHandlers | undefined;
   private pending: Buffer[] = [];
+  private readonly closeWaiters: (() => void)[] = [];
 
   constructor(
     readonly localAddress: string,
@@ -45,6 +54,13 @@ export class FakeConnection implements Connection {
   }
 
   destroy(): void {
+    if (this.closed && this.closeWaiters.length > 0) {
+      // Ended, the other side lingering: cut it (an RST).
+      this.endedBy = 'destroy';
+      setImmediate(() => this.other.remoteClosed());
+      for (const resolve of this.closeWaiters.splice(0)) resolve();
+      return;
+    }
     void this.close('destroy');
   }
 
@@ -52,6 +68,15 @@ export class FakeConnection implements Connection {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.endedBy = how;
+    if (how === 'end' && this.other.lingers && !this.other.closed) {
+      // Like a TCP socket: closed once the other side has closed too.
+      return new Promise((resolve) => {
+        this.closeWaiters.push(resolve);
+        setImmediate(() => {
+          this.other.finReceived = true;
+        });
+      });
+    }
     return new Promise((resolve) =>
       setImmediate(() => {
         this.other.remoteClosed();
@@ -67,6 +92,7 @@ export class FakeConnection implements Connection {
   }
 
   private remoteClosed(): void {
+    for (const resolve of this.closeWaiters.splice(0)) resolve();
     if (this.closed) return;
     this.closed = true;
     this.endedBy = 'remote';

@@ -517,15 +517,88 @@ describe('speaker/bgp session', () => {
       const peer = await established(h);
       h.session.reconfigure({ ...baseConfig, password: 'new' });
       await h.clock.advance(0);
+      // RFC 4486 §3 Administrative Reset: the session comes back at once; with the RFC 9003 message.
       assert.deepEqual(
-        peer.notifications.map((m) => [m.code, m.subcode]),
-        [[6, 2]],
+        peer.notifications.map((m) => [m.code, m.subcode, m.shutdownMessage]),
+        [[6, 4, 'herald: peer configuration changed']],
       );
       assert.equal(h.transport.requests.length, 2);
       assert.equal(h.transport.requests[1]?.password, 'new');
       h.transport.peer.open();
       await h.clock.advance(0);
       assert.deepEqual([...h.transport.peer.rib().keys()], ['203.0.113.1/32']);
+    });
+
+    it('reconnects only once the peer has closed the old connection, that is, acted on the NOTIFICATION', async () => {
+      // FRR 8.4 with a dynamic neighbour: a new connection accepted before it reads our
+      // NOTIFICATION outlives the neighbour it deletes, and comes up missing from its table.
+      const h = harness();
+      const peer = await established(h);
+      peer.conn.lingers = true;
+      h.session.reconfigure({ ...baseConfig, password: 'new' });
+      await h.clock.advance(500);
+      assert.ok(peer.conn.finReceived, 'NOTIFICATION and FIN sent');
+      assert.deepEqual(peer.notifications.map((m) => m.subcode), [4]);
+      assert.equal(h.transport.requests.length, 1, 'no new connection while the peer holds the old one');
+      assert.equal(h.session.status().state, 'Idle');
+      void peer.conn.end();
+      await h.clock.advance(0);
+      assert.equal(h.transport.requests.length, 2, 'at once after the peer closed');
+      assert.equal(h.transport.requests[1]?.password, 'new');
+      h.transport.peer.open();
+      await h.clock.advance(0);
+      assert.equal(h.session.status().state, 'Established');
+    });
+
+    it('reconnects after CLOSE_GRACE_MS (2 s) when the peer never closes the old connection, cutting it', async () => {
+      const h = harness();
+      const peer = await established(h);
+      peer.conn.lingers = true;
+      h.session.reconfigure({ ...baseConfig, password: 'new' });
+      await h.clock.advance(1_999);
+      assert.equal(h.transport.requests.length, 1);
+      assert.equal(peer.closed, false);
+      await h.clock.advance(1);
+      assert.equal(h.transport.requests.length, 2);
+      assert.equal(peer.conn.endedBy, 'remote', 'the old connection cut');
+    });
+
+    it('a second change while waiting restarts once, with the last configuration; stop() while waiting restarts nothing', async () => {
+      const h = harness();
+      const peer = await established(h);
+      peer.conn.lingers = true;
+      h.session.reconfigure({ ...baseConfig, password: 'new' });
+      await h.clock.advance(100);
+      h.session.reconfigure({ ...baseConfig, password: 'newer' });
+      await h.clock.advance(100);
+      void peer.conn.end();
+      await h.clock.advance(10_000);
+      assert.deepEqual(h.transport.requests.map((r) => r.password), [undefined, 'newer']);
+
+      const h2 = harness();
+      const peer2 = await established(h2);
+      peer2.conn.lingers = true;
+      h2.session.reconfigure({ ...baseConfig, password: 'new' });
+      await h2.clock.advance(100);
+      const stopped = h2.session.stop();
+      await h2.clock.advance(10_000);
+      await stopped;
+      assert.equal(h2.transport.requests.length, 1);
+      assert.equal(h2.session.status().state, 'Idle');
+    });
+
+    it('a restart is no failure: the backoff grown by refused connections starts again from its base', async () => {
+      const h = harness({ connectTime: 30 });
+      h.transport.behaviour = 'refuse';
+      h.session.start();
+      // Refused at 0, then retries after 0.875, 1.75, 3.5, 7 s (base 1 s doubling, jitter factor 0.875).
+      await h.clock.advance(14_000);
+      assert.equal(h.transport.requests.length, 5);
+      h.session.reconfigure({ ...baseConfig, connectTime: 30, password: 'new' });
+      await h.clock.advance(0);
+      assert.equal(h.transport.requests.length, 6, 'connects at once');
+      await h.clock.advance(875);
+      assert.equal(h.transport.requests.length, 7, 'first retry after the base delay, not 14 s');
     });
   });
 
