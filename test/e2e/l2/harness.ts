@@ -399,12 +399,14 @@ export interface SpeakerRun {
   args?: string[];
   /** More environment variables. */
   env?: Record<string, string>;
+  /** Wait for the membership to be ready (default); false: for the speaker to start (no L2Advertisement yet). */
+  awaitMembership?: boolean;
 }
 
 /** The speaker's Node flags as shipped (Dockerfile ENTRYPOINT and speaker.yaml NODE_OPTIONS). */
 export const IMAGE_NODE_FLAGS = shippedNodeFlags(paths.repo, 'speaker');
 
-/** Starts a node's speaker again; resolves once its membership is ready. */
+/** Starts a node's speaker again; resolves once its membership is ready (or, as asked, once it started). */
 export async function restartSpeaker(plan: LabPlan, node: string, run: SpeakerRun = {}): Promise<void> {
   const n = plan.nodes.find((x) => x.name === node) as LabNode;
   const from = logSize(node);
@@ -416,7 +418,7 @@ export async function restartSpeaker(plan: LabPlan, node: string, run: SpeakerRu
     args: [...start, 'speaker', '--kubeconfig', `${paths.kubeconfig}.speaker`, '--node-name', node, ...(run.args ?? [])],
     ...(run.env ? { env: run.env } : {}),
   });
-  await waitForSpeakerLog(node, /"msg":"membership: ready"/, from, 30_000);
+  await waitForSpeakerLog(node, run.awaitMembership === false ? /"msg":"speaker started"/ : /"msg":"membership: ready"/, from, 30_000);
 }
 
 /**
