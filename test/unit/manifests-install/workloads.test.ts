@@ -163,6 +163,9 @@ function checkCommon(w: Workload, component: string, spec: FlagSpec, memoryLimit
   const heap = /--max-old-space-size=(\d+)/.exec(containerEnv(c).NODE_OPTIONS ?? '');
   assert.ok(heap, 'NODE_OPTIONS caps the V8 heap');
   assert.ok(Number(heap[1]) * 1024 ** 2 < quantity(limits.memory));
+  // A young generation smaller than V8's 16 MB semi-spaces, or the flag changes nothing.
+  const semi = Number(/--max-semi-space-size=(\d+)/.exec(containerEnv(c).NODE_OPTIONS ?? '')?.[1]);
+  assert.ok(semi >= 1 && semi < 16, 'NODE_OPTIONS sets a small young generation');
 
   // The flags parse with the component's own spec, and the addresses they open are the
   // declared ports the probes and the metrics Service use.
