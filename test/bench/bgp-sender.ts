@@ -8,15 +8,12 @@
 //   announce 4|6   list N Services of that family and start the session
 //   withdraw       every EndpointSlice modified to a not-ready endpoint (parsed, as watch
 //                  events are, into the cache): every prefix withdrawn
-//   rss            memory now
-//   rss-settled    memory once idle: after V8's memory reducer has run (at most 45 s)
 //   stop           administrative shutdown of the session
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import type { BGPAdvertisement, BGPPeer, IPAddressPool } from '../../shared/api/types.js';
 import { buildConfig } from '../../shared/config/model.js';
 import { realClock } from '../../shared/k8s/clock.js';
@@ -180,28 +177,6 @@ async function handle(line: string): Promise<void> {
         announcer?.update(snapshot(held));
       }
       say({ event: 'withdrawing', at: t });
-      return;
-    }
-    case 'rss': {
-      const m = process.memoryUsage();
-      // V8's spaces, committed/used MB: where the heap part of the RSS sits.
-      const spaces = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name.replace(/_space$/, ''), `${(x.physical_space_size / 2 ** 20).toFixed(1)}/${(x.space_used_size / 2 ** 20).toFixed(1)}`]));
-      say({ event: 'rss', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, services: held?.services.size ?? 0, spaces });
-      // BENCH_HEAP_SNAPSHOT=dir: what the routes cost, by object (after the RSS is read: a snapshot costs memory itself).
-      if (process.env.BENCH_HEAP_SNAPSHOT) say({ event: 'heap-snapshot', file: writeHeapSnapshot(join(process.env.BENCH_HEAP_SNAPSHOT, `sender-${family}-${Date.now()}.heapsnapshot`)) });
-      return;
-    }
-    case 'rss-settled': {
-      // As a speaker holding its routes spends most of its life: idle. V8's memory reducer
-      // gives back the young generation grown during the start and compacts the old one
-      // some 10 to 30 s after the process goes idle; its heap shrinking is the sign.
-      const start = Date.now();
-      const peak = process.memoryUsage().heapTotal;
-      while (Date.now() - start < 45_000 && process.memoryUsage().heapTotal > 0.85 * peak) await new Promise((r) => setTimeout(r, 1000));
-      // A few seconds more for the pages it frees to leave the RSS.
-      await new Promise((r) => setTimeout(r, 3000));
-      const m = process.memoryUsage();
-      say({ event: 'rss-settled', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, afterSeconds: Math.round((Date.now() - start) / 1000) });
       return;
     }
     case 'stop': {

@@ -4,10 +4,12 @@
 //     from an MRT dump) and by BIRD (a static protocol exported): time from the session
 //     reaching Established to all prefixes in FRR's table, and from the withdrawal to
 //     none left, FRR's summary polled every few ms over its vty socket (with, for a sender
-//     done within one poll, the most it can have taken); herald's RSS holding the routes,
-//     right after they are in and once idle. Namespaces hlt-bgpbench-r (FRR bgpd) and hlt-bgpbench-n.
+//     done within one poll, the most it can have taken). Namespaces hlt-bgpbench-r (FRR
+//     bgpd) and hlt-bgpbench-n.
 //  2. Single-Service latency in the lab (controller, speakers, FRR with zebra): Service
 //     created → route in hl-router's kernel table, p50/p99.
+//  3. The speaker's RSS holding --count routes: the real `herald speaker`, compiled, in a
+//     one-node lab (bgp-speaker-rss.ts).
 //   node --import tsx test/bench/bgp.ts [--count 10000] [--reps 3] [--samples 50] [--no-lab]
 // Root only. 10,000 IPv4 host prefixes do not fit in the documentation ranges, so IPv4
 // uses the benchmarking range 198.18.0.0/15 (RFC 2544 §C.2.2); they exist only in bgpd's
@@ -30,6 +32,7 @@ import { shippedNodeFlags } from '../shipped-flags.js';
 import { writeLists } from './bgp-objects.js';
 import { mrtHostRoutes } from './bgp-mrt.js';
 import { peerSummary, VtyClient } from './bgp-vty.js';
+import { mib, speakerRss, type MemoryReading } from './bgp-speaker-rss.js';
 
 const { values } = parseArgs({
   options: {
@@ -64,8 +67,6 @@ interface Sender {
   up(): Promise<void>;
   /** Withdraws every prefix. */
   withdraw(): Promise<void>;
-  /** RSS right after all prefixes are in, and once idle (V8's memory reducer ran; after how many seconds). */
-  rss?(): Promise<{ peak: number; settled: number; afterSeconds: number }>;
   teardown(): Promise<void>;
 }
 
@@ -267,13 +268,6 @@ function heraldSender(): Sender {
       send('withdraw');
       await next('withdrawing');
     },
-    async rss() {
-      send('rss');
-      const peak = Number((await next('rss')).rss);
-      send('rss-settled');
-      const settled = await next('rss-settled');
-      return { peak, settled: Number(settled.rss), afterSeconds: Number(settled.afterSeconds) };
-    },
     async teardown() {
       send('stop');
       await next('stopped');
@@ -427,7 +421,6 @@ interface Run {
   upAtMost: number;
   /** Withdrawal started → none left, ms. */
   withdraw: number;
-  rss?: { peak: number; settled: number; afterSeconds: number };
 }
 
 async function measure(vty: VtyClient, s: Sender, family: Family): Promise<Run> {
@@ -457,7 +450,6 @@ async function measure(vty: VtyClient, s: Sender, family: Family): Promise<Run> 
     if (established && (p?.pfxRcd ?? 0) >= COUNT) all = now;
     if (!all) await sleep(POLL_MS);
   }
-  const rss = s.rss ? await s.rss() : undefined;
   const w0 = performance.now();
   await s.withdraw();
   let gone = 0;
@@ -469,7 +461,7 @@ async function measure(vty: VtyClient, s: Sender, family: Family): Promise<Run> 
     else await sleep(POLL_MS);
   }
   await s.teardown();
-  return { up: all - established, upAtMost: all - notYet, withdraw: gone - w0, ...(rss !== undefined ? { rss } : {}) };
+  return { up: all - established, upAtMost: all - notYet, withdraw: gone - w0 };
 }
 
 const median = (xs: number[]): number => {
@@ -481,7 +473,6 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 };
 const ms = (x: number): string => `${x.toFixed(0)} ms`;
-const mb = (x: number): string => `${(x / 2 ** 20).toFixed(0)} MB`;
 
 // ---------------------------------------------------------------- single-Service latency in the lab
 
@@ -569,7 +560,7 @@ async function main(): Promise<void> {
         for (let r = 0; r < REPS; r++) {
           const res = await measure(vty, s, family);
           runs.push(res);
-          console.error(`  ${s.name} IPv${family} run ${r + 1}: up ${ms(res.up)} (at most ${ms(res.upAtMost)}), withdraw ${ms(res.withdraw)}${res.rss ? `, RSS ${mb(res.rss.peak)} (idle, after ${res.rss.afterSeconds} s: ${mb(res.rss.settled)})` : ''}`);
+          console.error(`  ${s.name} IPv${family} run ${r + 1}: up ${ms(res.up)} (at most ${ms(res.upAtMost)}), withdraw ${ms(res.withdraw)}`);
         }
         results.push({ sender: s.name, family, runs });
       }
@@ -580,19 +571,23 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n${COUNT} prefixes to FRR 8.4 (bgpd), one session from one node namespace; median of ${REPS} runs (min–max)`);
-  console.log('sender  family  Established → all in FRR [at most]   withdraw → none left   RSS (peak, idle: largest of the runs)');
+  console.log('sender  family  Established → all in FRR [at most]   withdraw → none left');
   for (const r of results) {
     const up = r.runs.map((x) => x.up);
     const upAtMost = median(r.runs.map((x) => x.upAtMost));
     const wd = r.runs.map((x) => x.withdraw);
-    const rss = r.runs.map((x) => x.rss).filter((x): x is NonNullable<Run['rss']> => x !== undefined);
     const span = (xs: number[]) => `${ms(median(xs)).padStart(8)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
-    console.log(`${r.sender.padEnd(7)} IPv${r.family}    ${`${span(up)} [${upAtMost.toFixed(0)}]`.padEnd(37)}${span(wd).padEnd(23)}${rss.length ? `${mb(Math.max(...rss.map((x) => x.peak)))}, idle ${mb(Math.max(...rss.map((x) => x.settled)))}` : ''}`);
+    console.log(`${r.sender.padEnd(7)} IPv${r.family}    ${`${span(up)} [${upAtMost.toFixed(0)}]`.padEnd(37)}${span(wd)}`);
   }
 
   if (!values['no-lab']) {
     const lat = await serviceLatency(SAMPLES);
     console.log(`\nsingle Service in the lab (controller + 3 speakers + FRR with zebra), created → route in hl-router's kernel: n=${lat.length}, p50 ${ms(quantile(lat, 0.5))}, p99 ${ms(quantile(lat, 0.99))}, max ${ms(Math.max(...lat))}`);
+    console.error(`speaker RSS holding ${COUNT} routes (compiled, ${shippedNodeFlags(REPO_ROOT, 'speaker').join(' ')}; one-node lab)…`);
+    const r = await speakerRss(COUNT, (l) => console.error(l));
+    const m = (x: MemoryReading): string => `${mib(x.rss)} (anon ${mib(x.anon)}, file ${mib(x.file)})`;
+    console.log(`\nherald speaker holding ${r.count} routes (compiled, the image's Node flags; ${r.count} Services created at once, all routes in FRR after ${r.routesInS.toFixed(1)} s):`);
+    console.log(`  idle before ${m(r.idle)}; all announced ${m(r.announced)}; peak ${mib(r.peak)}; idle after ${r.settled.afterSeconds} s ${m(r.settled)}`);
   }
 }
 
