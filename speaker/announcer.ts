@@ -13,3 +13,16 @@ export interface Announcer {
 }
 
 export type AnnouncerFactory = (deps: SpeakerDeps) => Promise<Announcer>;
+
+/**
+ * herald_speaker_announced (MetalLB's metallb_speaker_announced): 1 per Service, IP and
+ * protocol announced from this node. Both announcers add their part as a source of one
+ * sampled gauge (shared/metrics.ts).
+ */
+export const ANNOUNCED_METRIC = {
+  name: 'speaker_announced',
+  help: 'Services being announced from this node (1), by service, protocol, node and IP.',
+  labelNames: ['service', 'protocol', 'node', 'ip'],
+} as const;
+
+export type AnnouncedLabels = Record<(typeof ANNOUNCED_METRIC.labelNames)[number], string>;

@@ -1,18 +1,18 @@
 // The BGP announcer's Prometheus metrics, named as MetalLB's (REFERENCE.md, "Metrics"),
 // by peer; the registry adds the node label. herald_speaker_announced is shared with
-// the L2 announcer, so it is looked up before it is created.
+// the L2 announcer: a sampled gauge, read from the announced Services when scraped.
 import type { Counter, Gauge } from 'prom-client';
-import { METRIC_PREFIX, type Metrics } from '../../shared/metrics.js';
+import type { Metrics } from '../../shared/metrics.js';
+import { ANNOUNCED_METRIC, type AnnouncedLabels } from '../announcer.js';
+import type { ServicePlan } from './planner.js';
 import type { SessionStatus } from './session.js';
-
-const ANNOUNCED = 'speaker_announced';
 
 export class BGPMetrics {
   private readonly up: Gauge<'peer'>;
   private readonly updates: Counter<'peer'>;
   private readonly prefixes: Gauge<'peer'>;
   private readonly pending: Gauge<'peer'>;
-  private readonly announcedGauge: Gauge<'service' | 'protocol' | 'node' | 'ip'>;
+  private readonly detachAnnounced: () => void;
   /** updatesSent last seen per session object: the counter moves by the difference. */
   private readonly updatesSeen = new Map<string, { session: object; count: number }>();
 
@@ -24,10 +24,19 @@ export class BGPMetrics {
     this.updates = metrics.counter({ name: 'bgp_updates_total', help: 'Number of BGP UPDATE messages sent.', labelNames: ['peer'] });
     this.prefixes = metrics.gauge({ name: 'bgp_announced_prefixes_total', help: 'Number of prefixes currently being advertised on the BGP session.', labelNames: ['peer'] });
     this.pending = metrics.gauge({ name: 'bgp_pending_prefixes_total', help: 'Number of prefixes that should be advertised on the BGP session but are not yet.', labelNames: ['peer'] });
-    const existing = metrics.registry.getSingleMetric(METRIC_PREFIX + ANNOUNCED) as Gauge<'service' | 'protocol' | 'node' | 'ip'> | undefined;
-    this.announcedGauge =
-      existing ??
-      metrics.gauge({ name: ANNOUNCED, help: 'Services being announced from this node (1), by service, protocol, node and IP.', labelNames: ['service', 'protocol', 'node', 'ip'] });
+    this.detachAnnounced = metrics.sampledGauge(ANNOUNCED_METRIC).addSource(() => this.announcedSamples());
+  }
+
+  /** The announcer's Services as it announces them now (sorted by key, each IP once). */
+  announced: readonly ServicePlan[] = [];
+
+  private *announcedSamples(): Generator<readonly [AnnouncedLabels, number]> {
+    for (const svc of this.announced) for (const ip of svc.ips) yield [{ service: svc.key, protocol: 'bgp', node: this.node, ip }, 1];
+  }
+
+  /** The announcer stopped: its Services are no longer announced. */
+  close(): void {
+    this.detachAnnounced();
   }
 
   session(peer: string, session: object, s: SessionStatus): void {
@@ -45,12 +54,5 @@ export class BGPMetrics {
     this.prefixes.remove({ peer });
     this.pending.remove({ peer });
     this.updatesSeen.delete(peer);
-  }
-
-  /** Moves a Service's series from the IPs it had to the IPs it has. */
-  announced(service: string, before: readonly string[], after: readonly string[]): void {
-    const keep = new Set(after);
-    for (const ip of before) if (!keep.has(ip)) this.announcedGauge.remove({ service, protocol: 'bgp', node: this.node, ip });
-    for (const ip of after) this.announcedGauge.set({ service, protocol: 'bgp', node: this.node, ip }, 1);
   }
 }

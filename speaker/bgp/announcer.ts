@@ -168,6 +168,7 @@ export class BGPAnnouncer implements Announcer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.metrics.close();
     const entries = [...this.sessions.entries()];
     const graceful = entries.filter(([, e]) => e.config.enableGracefulRestart).length;
     await Promise.all(
@@ -301,6 +302,7 @@ export class BGPAnnouncer implements Announcer {
     // The planner hands out the same list when no Service changed.
     if (after === before) return;
     this.announced = after;
+    this.metrics.announced = after;
     const owner = this.o.nodeOwner?.();
     let i = 0;
     for (const svc of after) {
@@ -309,7 +311,6 @@ export class BGPAnnouncer implements Announcer {
       if (prev && (prev === svc || (sameList(prev.ips, svc.ips) && sameList(prev.peers, svc.peers)))) continue;
       this.staleServiceStatuses.delete(serviceStatusName(svc.namespace, svc.name, this.o.nodeName));
       this.sync.put(SERVICE_STATUSES, () => serviceStatusObject({ namespace: this.o.namespace, node: this.o.nodeName, service: svc, ...(owner ? { owner } : {}) }));
-      this.metrics.announced(svc.key, prev?.ips ?? [], svc.ips);
       // MetalLB #2387: an event on every resync floods the Service; only a change is news.
       const inherited = this.inherited.delete(svc.key);
       if (!prev && !inherited) this.assignedEvent(svc);
@@ -321,7 +322,6 @@ export class BGPAnnouncer implements Announcer {
 
   private removeService(e: ServicePlan): void {
     this.sync.remove(SERVICE_STATUSES, this.o.namespace, serviceStatusName(e.namespace, e.name, this.o.nodeName));
-    this.metrics.announced(e.key, e.ips, []);
   }
 
   private assignedEvent(svc: ServicePlan): void {

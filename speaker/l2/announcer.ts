@@ -22,11 +22,11 @@
 // "Restarts"; docs/l2.md). With `--l2-restart-hold-ms 0` they take the IPs over and
 // announce at once, while this node still answers (make-before-break).
 import { networkInterfaces } from 'node:os';
-import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import { createInformer, type Informer } from '../../shared/k8s/informer.js';
 import type { StatusObject } from '../../shared/k8s/writers.js';
-import { METRIC_PREFIX, type Metrics } from '../../shared/metrics.js';
-import type { Announcer, AnnouncerFactory } from '../announcer.js';
+import type { Metrics, SampledGauge } from '../../shared/metrics.js';
+import { ANNOUNCED_METRIC, type AnnouncedLabels, type Announcer, type AnnouncerFactory } from '../announcer.js';
 import { electL2, l2Members } from '../election.js';
 import type { MembershipEvent } from '../membership/core.js';
 import type { ChangeListener } from '../membership/member.js';
@@ -81,11 +81,10 @@ interface L2Metrics {
   sendErrors: Counter<'code'>;
   conflicts: Counter<'ip'>;
   failover: Histogram<string>;
-  announced: Gauge<'service' | 'protocol' | 'node' | 'ip'>;
+  announced: SampledGauge<(typeof ANNOUNCED_METRIC.labelNames)[number]>;
 }
 
 function l2Metrics(m: Metrics): L2Metrics {
-  const announced = m.registry.getSingleMetric(`${METRIC_PREFIX}speaker_announced`) as Gauge<'service' | 'protocol' | 'node' | 'ip'> | undefined;
   return {
     requestsReceived: m.counter({ name: 'layer2_requests_received', help: 'ARP requests and neighbor solicitations received for IPs this node announces.', labelNames: ['ip'] }),
     responsesSent: m.counter({ name: 'layer2_responses_sent', help: 'ARP replies and neighbor advertisements sent in answer.', labelNames: ['ip'] }),
@@ -97,9 +96,7 @@ function l2Metrics(m: Metrics): L2Metrics {
       help: 'From a peer detected down to the first announcements of the IPs taken over from it.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     }),
-    announced:
-      announced ??
-      m.gauge({ name: 'speaker_announced', help: 'Services being announced from this node (1), by service, protocol, node and IP.', labelNames: ['service', 'protocol', 'node', 'ip'] }),
+    announced: m.sampledGauge(ANNOUNCED_METRIC),
   };
 }
 
@@ -167,6 +164,7 @@ export class L2Announcer implements Announcer {
   #conflictLoggedAt = new Map<string, number>();
   #stopping = false;
   #idleLogged = false;
+  readonly #detachAnnounced: () => void;
 
   constructor(deps: SpeakerDeps, opts: L2AnnouncerOptions, io: ResponderIO) {
     this.#deps = deps;
@@ -191,6 +189,7 @@ export class L2Announcer implements Announcer {
         logger: deps.log,
         clock: deps.clock,
       });
+    this.#detachAnnounced = this.#m.announced.addSource(() => this.#announcedSamples());
     this.#unsubscribeStatus = this.#statusInformer.subscribe(() => this.#scheduleStatuses());
     this.#statusInformer.start();
     this.#schedulePoll();
@@ -265,7 +264,7 @@ export class L2Announcer implements Announcer {
     this.#unsubscribe?.();
     this.#responder.close();
     await m?.stop().catch((err: unknown) => this.#deps.log.warn({ err }, 'l2: membership stop failed'));
-    for (const s of this.#plan.services) for (const service of s[1]) this.#announcedSeries(service, s[0], false);
+    this.#detachAnnounced();
     await Promise.all([this.#status.close(), this.#statusInformer.stop()]);
     this.#deps.log.info('l2: stopped');
   }
@@ -416,8 +415,6 @@ export class L2Announcer implements Announcer {
         'l2: announcements changed',
       );
     }
-    for (const p of change.removed) this.#announcedSeries(p.service, p.ipText, false);
-    for (const p of change.added) this.#announcedSeries(p.service, p.ipText, true);
     for (const service of change.newServices) this.#nodeAssigned(service);
     this.#scheduleStatuses();
     return change.won.length;
@@ -427,11 +424,10 @@ export class L2Announcer implements Announcer {
     if (targets.length > 0) this.#driver.announce(targets);
   }
 
-  #announcedSeries(service: string, ip: string, on: boolean): void {
-    const labels = { service, protocol: PROTOCOL, node: this.#deps.nodeName, ip };
-    if (on) this.#m.announced.set(labels, 1);
-    else this.#m.announced.remove(labels);
+  *#announcedSamples(): Generator<readonly [AnnouncedLabels, number]> {
+    for (const [ip, services] of this.#plan.services) for (const service of services) yield [{ service, protocol: PROTOCOL, node: this.#deps.nodeName, ip }, 1];
   }
+
 
   // ------------------------------------------------------------------ status and events
 

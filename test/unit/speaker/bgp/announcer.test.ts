@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { BGPSessionStateStatus, ServiceBGPStatusStatus } from '../../../../shared/api/types.js';
 import { createMetrics } from '../../../../shared/metrics.js';
+import { ANNOUNCED_METRIC } from '../../../../speaker/announcer.js';
 import { serviceStatusName, sessionStateName } from '../../../../speaker/bgp/status.js';
 import { harness } from './announcer-fakes.js';
 import { bgpAdv, peer, pool, secret, snapshotOf, type SvcSpec } from './planner-helpers.js';
@@ -254,14 +255,16 @@ describe('BGP announcer', () => {
       assert.deepEqual(await h.metric('herald_bgp_session_up'), []);
     });
 
-    it('shares herald_speaker_announced with an announcer that registered it first', async () => {
+    it('shares herald_speaker_announced with an announcer that registered it first, and leaves it when stopped', async () => {
       const metrics = createMetrics({ defaultMetrics: false, labels: { node: 'n1' } });
-      const l2 = metrics.gauge({ name: 'speaker_announced', help: 'by the L2 announcer', labelNames: ['service', 'protocol', 'node', 'ip'] });
-      l2.set({ service: 'default/lan', protocol: 'layer2', node: 'n1', ip: '192.0.2.200' }, 1);
+      metrics.sampledGauge(ANNOUNCED_METRIC).addSource(() => [[{ service: 'default/lan', protocol: 'layer2', node: 'n1', ip: '192.0.2.200' }, 1]]);
       const h = harness({ metrics });
       h.announcer.update(snap({ peers: [R1] }));
-      const series = (await h.metric('herald_speaker_announced')).map((v) => `${v.labels.protocol} ${v.labels.ip}`).sort();
-      assert.deepEqual(series, ['bgp 203.0.113.5', 'layer2 192.0.2.200']);
+      const series = async () => (await h.metric('herald_speaker_announced')).map((v) => `${v.labels.protocol} ${v.labels.ip}`).sort();
+      assert.deepEqual(await series(), ['bgp 203.0.113.5', 'layer2 192.0.2.200']);
+      assert.match(await metrics.registry.metrics(), /^herald_speaker_announced\{service="default\/web",protocol="bgp",node="n1",ip="203\.0\.113\.5"\} 1$/m);
+      await h.announcer.stop();
+      assert.deepEqual(await series(), ['layer2 192.0.2.200']);
     });
   });
 });
