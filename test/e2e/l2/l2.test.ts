@@ -69,6 +69,13 @@ const isRoot = process.getuid?.() === 0;
     probers.push(p);
     return p;
   };
+  /** The node answering for ip, and a UDP prober whose probes it answers. */
+  const probeLeader = async (ip: string): Promise<{ leader: string; p: Prober }> => {
+    const leader = await soleAnswer(ip);
+    const p = await probe(ip);
+    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    return { leader, p };
+  };
   /** Cuts the leader's link until another node answers p; asserts the outage since `from`; restores the link. */
   const cutUntilTakeover = async (p: Prober, leader: string, from: number, maxOutageMs: number): Promise<void> => {
     await setLink(plan, leader, false);
@@ -133,9 +140,7 @@ const isRoot = process.getuid?.() === 0;
 
   it('SIGKILL of the leader\'s speaker: traffic goes on and moves to the next node', async () => {
     const ip = web[0] as string;
-    const leader = await soleAnswer(ip);
-    const p = await probe(ip);
-    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    const { leader, p } = await probeLeader(ip);
     const t0 = nowMs();
     await signalSpeaker(leader, 'SIGKILL');
     const next = await p.waitFor((n) => n !== leader, 'probes answered by another node', 5000, 200);
@@ -149,9 +154,7 @@ const isRoot = process.getuid?.() === 0;
 
   it('the leader\'s link cut: traffic resumes through the next node', async () => {
     const ip = web2;
-    const leader = await soleAnswer(ip);
-    const p = await probe(ip);
-    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    const { leader, p } = await probeLeader(ip);
     const t0 = nowMs();
     await cutUntilTakeover(p, leader, t0, 1500);
     await p.waitFor((n) => n === leader, 'traffic back on the leader once its link is up', 10_000, 500);
@@ -160,9 +163,7 @@ const isRoot = process.getuid?.() === 0;
 
   it('IPv6 fails over too (NDP)', async () => {
     const ip = web[1] as string;
-    const leader = await soleAnswer(ip);
-    const p = await probe(ip);
-    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    const { leader, p } = await probeLeader(ip);
     const t0 = nowMs();
     await cutUntilTakeover(p, leader, t0, 1500);
     await p.waitFor((n) => n === leader, 'traffic back on the leader', 10_000, 500);
@@ -205,9 +206,7 @@ const isRoot = process.getuid?.() === 0;
   it('SIGTERM with no restart: the node keeps its IP while it is up; its link cut ends the hold within a second', async function () {
     this.timeout(60_000);
     const ip = web2;
-    const leader = await soleAnswer(ip);
-    const p = await probe(ip);
-    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    const { leader, p } = await probeLeader(ip);
     const t0 = nowMs();
     await signalSpeaker(leader, 'SIGTERM');
     await sleep(2500);
@@ -223,9 +222,7 @@ const isRoot = process.getuid?.() === 0;
   it('SIGTERM with no restart: the next node takes over when the hold runs out (10 s), without a lost probe', async function () {
     this.timeout(60_000);
     const ip = web2;
-    const leader = await soleAnswer(ip);
-    const p = await probe(ip);
-    await p.waitFor((n) => n === leader, 'probes answered by the leader');
+    const { leader, p } = await probeLeader(ip);
     const t0 = nowMs();
     await signalSpeaker(leader, 'SIGTERM');
     try {

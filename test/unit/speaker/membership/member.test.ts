@@ -61,6 +61,15 @@ describe('membership adapter options', () => {
       await m.start();
       return m;
     };
+    /** Makes a and b each other's peer; resolves once a sees b, with the events a sees from then on. */
+    const peered = async (a: Membership, b: Membership): Promise<MembershipEvent[]> => {
+      a.setPeers([{ name: 'b', address: '127.0.0.1', port: b.port() as number }]);
+      b.setPeers([{ name: 'a', address: '127.0.0.1', port: a.port() as number }]);
+      const events: MembershipEvent[] = [];
+      a.onChange((_live, ev) => events.push(...ev.filter((e) => e.type !== 'ready')));
+      await until('a sees b', () => a.live()?.has('b') === true);
+      return events;
+    };
 
     it('keeps a leaving peer live while its node answers probes, and its next boot resumes without a change', async () => {
       const probed: string[] = [];
@@ -95,11 +104,7 @@ describe('membership adapter options', () => {
       let nodeUp = true;
       const a = await member('a', { probeNode: async () => nodeUp });
       const b = await member('b', { restartHoldMs: 10_000 });
-      a.setPeers([{ name: 'b', address: '127.0.0.1', port: b.port() as number }]);
-      b.setPeers([{ name: 'a', address: '127.0.0.1', port: a.port() as number }]);
-      const events: MembershipEvent[] = [];
-      a.onChange((_live, ev) => events.push(...ev.filter((e) => e.type !== 'ready')));
-      await until('a sees b', () => a.live()?.has('b') === true);
+      const events = await peered(a, b);
       await b.leave();
       await b.stop();
       await sleep(500);
@@ -115,11 +120,7 @@ describe('membership adapter options', () => {
     it('with no hold, a leave takes the peer down at once', async () => {
       const a = await member('a', { probeNode: async () => true });
       const b = await member('b', { restartHoldMs: 0 });
-      a.setPeers([{ name: 'b', address: '127.0.0.1', port: b.port() as number }]);
-      b.setPeers([{ name: 'a', address: '127.0.0.1', port: a.port() as number }]);
-      const events: MembershipEvent[] = [];
-      a.onChange((_live, ev) => events.push(...ev.filter((e) => e.type !== 'ready')));
-      await until('a sees b', () => a.live()?.has('b') === true);
+      const events = await peered(a, b);
       await b.leave();
       await until('b down', () => a.live()?.has('b') === false, 500);
       assert.deepEqual(events, [{ type: 'down', node: 'b', reason: 'leave' }]);
