@@ -64,6 +64,12 @@ export interface SpeakerOptions {
    * rebuilds: the membership heartbeats and the ARP responder share this thread.
    */
   coalesceMs?: number;
+  /**
+   * A monotonic millisecond reading used to time each rebuild (performance.now by
+   * default). Tests pass their own: a real reading makes the gap depend on how busy the
+   * machine running them is.
+   */
+  monotonicMs?: () => number;
 }
 
 /** The config model from the configuration informers (pure apart from the reads). */
@@ -113,6 +119,7 @@ const CONFIG_INFORMERS: readonly (keyof SpeakerDeps['informers'])[] = [
 export async function startSpeaker(deps: SpeakerDeps, opts: SpeakerOptions): Promise<RunningSpeaker> {
   const { log, clock } = deps;
   const coalesceMs = opts.coalesceMs ?? 5;
+  const monotonicMs = opts.monotonicMs ?? (() => performance.now());
   const rebuilds = deps.metrics.counter({ name: 'speaker_rebuilds_total', help: 'Snapshot rebuilds handed to the announcers.' });
   const configErrors = deps.metrics.gauge({ name: 'speaker_config_errors', help: 'Errors in the herald configuration as this speaker sees it.' });
   const announcers: Announcer[] = [];
@@ -129,7 +136,7 @@ export async function startSpeaker(deps: SpeakerDeps, opts: SpeakerOptions): Pro
   const rebuild = (): void => {
     timer = undefined;
     if (stopped) return;
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     if (configDirty || !config) {
       config = configFrom(deps);
       configDirty = false;
@@ -146,7 +153,7 @@ export async function startSpeaker(deps: SpeakerDeps, opts: SpeakerOptions): Pro
         log.error({ err, protocol: a.protocol }, 'announcer update failed');
       }
     }
-    lastCostMs = performance.now() - t0;
+    lastCostMs = monotonicMs() - t0;
   };
   const schedule = (): void => {
     if (timer === undefined && !stopped) timer = clock.setTimeout(rebuild, Math.max(coalesceMs, 2 * lastCostMs));

@@ -66,7 +66,7 @@ describe('speaker core', () => {
       },
       stop: async () => {},
     });
-    const sp = await startSpeaker(deps(clock, infs), { announcers: [mk('layer2', true), mk('bgp')], coalesceMs: 5 });
+    const sp = await startSpeaker(deps(clock, infs), { announcers: [mk('layer2', true), mk('bgp')], coalesceMs: 5, monotonicMs: () => 0 });
     assert.deepEqual(seen.map((s) => s.protocol), ['layer2', 'bgp'], 'a failing announcer does not stop the next one');
     assert.equal(seen[1]!.snap.config.pools[0]?.name, 'lan');
     assert.equal(seen[1]!.snap.services[0]?.key, 'default/web');
@@ -87,5 +87,23 @@ describe('speaker core', () => {
     await clock.advance(50);
     assert.equal(seen.length, 6, 'no rebuild after stop');
     assert.equal([...Object.values(infs)].every((i) => i.handlers.size === 0), true, 'unsubscribed');
+  });
+
+  it('waits at least twice as long as the last rebuild took before the next one', async () => {
+    const clock = new FakeClock();
+    const infs = Object.fromEntries(names.map((n) => [n, fakeInformer()]));
+    let rebuilds = 0;
+    // Each rebuild reads the time before and after: every rebuild takes 40 ms.
+    let reading = 0;
+    const monotonicMs = (): number => (reading += 40);
+    const announcer = async (): Promise<Announcer> => ({ protocol: 'bgp', update: () => void rebuilds++, stop: async () => {} });
+    const sp = await startSpeaker(deps(clock, infs), { announcers: [announcer], coalesceMs: 5, monotonicMs });
+    assert.equal(rebuilds, 1);
+    infs.services!.fire();
+    await clock.advance(79);
+    assert.equal(rebuilds, 1, 'not before twice the last cost');
+    await clock.advance(1);
+    assert.equal(rebuilds, 2);
+    await sp.stop();
   });
 });
