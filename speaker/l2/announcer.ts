@@ -63,6 +63,11 @@ export interface L2AnnouncerOptions {
   createMembership?: (config: ThreadedMembershipConfig) => MembershipLike;
   /** The ServiceL2Status objects of the install namespace; default: an informer on them. */
   statusInformer?: Informer<StatusObject>;
+  /**
+   * A monotonic millisecond reading (performance.now by default) that times elections and
+   * status passes, whose gaps follow their cost. Tests driving a fake clock pass its time.
+   */
+  monotonicMs?: () => number;
 }
 
 /** Status objects are reconciled at most this often while changes keep coming. */
@@ -134,6 +139,7 @@ export function l2AnnouncerFactory(opts: L2AnnouncerOptions = {}): AnnouncerFact
 export class L2Announcer implements Announcer {
   readonly protocol = PROTOCOL;
   readonly #deps: SpeakerDeps;
+  readonly #now: () => number;
   readonly #opts: L2AnnouncerOptions;
   readonly #settings: L2Settings;
   readonly #m: L2Metrics;
@@ -170,6 +176,7 @@ export class L2Announcer implements Announcer {
     this.#deps = deps;
     this.#opts = opts;
     this.#settings = opts.settings ?? DEFAULT_L2_SETTINGS;
+    this.#now = opts.monotonicMs ?? (() => performance.now());
     this.#m = l2Metrics(deps.metrics);
     this.#responder = new Responder({
       io,
@@ -226,7 +233,7 @@ export class L2Announcer implements Announcer {
    */
   #throttledReconcile(): void {
     if (this.#reconcileTimer) return;
-    const wait = this.#lastReconcileAt + Math.max(MIN_RECONCILE_GAP_MS, 2 * this.#lastReconcileMs) - performance.now();
+    const wait = this.#lastReconcileAt + Math.max(MIN_RECONCILE_GAP_MS, 2 * this.#lastReconcileMs) - this.#now();
     if (wait <= 0) {
       this.#reconcile([]);
       return;
@@ -356,11 +363,11 @@ export class L2Announcer implements Announcer {
 
   #onMembership(events: readonly MembershipEvent[]): void {
     if (this.#stopping) return;
-    const t0 = performance.now();
+    const t0 = this.#now();
     const down = events.filter((e) => e.type === 'down');
     const takeovers = this.#reconcile(events);
     if (down.length > 0 && takeovers > 0) {
-      const seconds = (performance.now() - t0) / 1000;
+      const seconds = (this.#now() - t0) / 1000;
       this.#m.failover.observe(seconds);
       this.#deps.log.info(
         { peers: down.map((e) => (e.type === 'down' ? `${e.node} (${e.reason})` : '')), ips: takeovers, ms: +(seconds * 1000).toFixed(2) },
@@ -380,11 +387,11 @@ export class L2Announcer implements Announcer {
     const snapshot = this.#snapshot;
     const live = this.#membership?.live();
     if (!snapshot || !live) return 0;
-    const started = performance.now();
+    const started = this.#now();
     try {
       return this.#apply(snapshot, live, events);
     } finally {
-      this.#lastReconcileAt = performance.now();
+      this.#lastReconcileAt = this.#now();
       this.#lastReconcileMs = this.#lastReconcileAt - started;
     }
   }
@@ -441,9 +448,9 @@ export class L2Announcer implements Announcer {
     if (this.#statusTimer || this.#stopping) return;
     this.#statusTimer = this.#deps.clock.setTimeout(() => {
       this.#statusTimer = undefined;
-      const t0 = performance.now();
+      const t0 = this.#now();
       this.#reconcileStatuses();
-      this.#lastStatusMs = performance.now() - t0;
+      this.#lastStatusMs = this.#now() - t0;
     }, Math.max(STATUS_COALESCE_MS, 2 * this.#lastStatusMs));
   }
 
