@@ -191,8 +191,8 @@ export interface SnapshotInput {
  * Raw objects must never be changed in place (informer caches replace them).
  *
  * The last build's Services are walked in step with the next one's (an informer lists
- * them in a stable order: a changed object keeps its place, a new one comes last), so
- * remembering 10,000 of them takes three arrays, not a map.
+ * them in a stable order: a changed object keeps its place, a new one comes last, a
+ * deleted one leaves a gap), so remembering 10,000 of them takes three arrays, not a map.
  */
 export class SnapshotBuilder {
   private last: { raw: readonly RawService[]; slices: readonly Slices[]; infos: readonly (ServiceInfo | undefined)[]; sorted: readonly ServiceInfo[] } = { raw: [], slices: [], infos: [], sorted: [] };
@@ -209,12 +209,17 @@ export class SnapshotBuilder {
     let j = 0;
     for (let i = 0; i < n; i++) {
       const svc = input.services[i]!;
+      // The next ones of the last list: this very object (unchanged), or one of its name
+      // (replaced); those skipped on the way were deleted. Not found: a new Service.
       let at = -1;
-      if (last.raw[j] === svc) at = j++;
-      else if (last.raw[j + 1] === svc) {
-        at = j + 1;
-        j += 2;
-      } else if (j < last.raw.length && sameName(last.raw[j]!, svc)) j++;
+      const end = Math.min(j + LOOKAHEAD, last.raw.length);
+      for (let k = j; k < end; k++) {
+        const old = last.raw[k]!;
+        if (old === svc) at = k;
+        else if (!sameName(old, svc)) continue;
+        j = k + 1;
+        break;
+      }
       if (!handlesService(svc, input.lbClass)) continue;
       const key = [svc.metadata?.namespace ?? 'default', svc.metadata?.name ?? ''].join('/');
       const mine = bySvc.get(key) ?? NO_SLICES;
@@ -248,6 +253,13 @@ function sameSlices(held: Slices, now: readonly RawEndpointSlice[]): boolean {
   if (now.length === 1) return held === now[0];
   return Array.isArray(held) && sameObjects(held as readonly RawEndpointSlice[], now);
 }
+
+/**
+ * How far ahead of its place in the last list a Service is looked for: the Services
+ * deleted since the last build that one step can skip. More deletions between two kept
+ * Services only cost their ServiceInfo being built again.
+ */
+const LOOKAHEAD = 16;
 
 const sameName = (a: RawService, b: RawService): boolean => a.metadata?.name === b.metadata?.name && a.metadata?.namespace === b.metadata?.namespace;
 

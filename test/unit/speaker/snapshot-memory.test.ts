@@ -148,6 +148,23 @@ describe('speaker: what it keeps of Services and EndpointSlices', () => {
 });
 
 describe('speaker: SnapshotBuilder', () => {
+  it('a deletion and a replacement in one build: the Services after them keep their ServiceInfo', () => {
+    const spec = (name: string, namespace: string, ip: string): ObjectSpec => ({ name, namespace, ip, family: 4, node: 'n1', ready: true, version: 0 });
+    const svc = (o: ObjectSpec, n: number) => speakerService(serviceJSON(o, n) as K8sObject);
+    const [xc, yc, xa, xb] = [spec('c', 'x', '203.0.113.1'), spec('c', 'y', '203.0.113.2'), spec('a', 'x', '203.0.113.3'), spec('b', 'x', '203.0.113.4')];
+    const builder = new SnapshotBuilder();
+    const build = (services: RawService[]) => builder.build({ nodeName: 'n1', config, services, endpointSlices: [], nodes });
+    const kept = [svc(xa, 3), svc(xb, 4)];
+    const before = build([svc(xc, 1), svc(yc, 2), ...kept]);
+    // x/c deleted, y/c replaced (its place kept), x/a and x/b untouched.
+    const after = build([svc({ ...yc, ip: '203.0.113.9' }, 5), ...kept]);
+    const info = (snap: typeof before, key: string) => snap.services.find((x) => x.key === key);
+    assert.equal(info(after, 'x/a'), info(before, 'x/a'));
+    assert.equal(info(after, 'x/b'), info(before, 'x/b'));
+    assert.notEqual(info(after, 'y/c'), info(before, 'y/c'));
+    assert.deepEqual(after, buildSnapshot({ nodeName: 'n1', config, services: [svc({ ...yc, ip: '203.0.113.9' }, 5), ...kept], endpointSlices: [], nodes }));
+  });
+
   it('any sequence of informer changes gives the snapshot built from nothing; unchanged Services keep their ServiceInfo (property)', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('upsert' as const), obj: arbObjects, touch: fc.constantFrom('service', 'slice', 'both') }),
