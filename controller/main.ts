@@ -2,8 +2,8 @@
 // behind startController (start.ts).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { heraldResource, NAMESPACES, SERVICES } from '../shared/k8s/resources.js';
-import type { IPAddressPool } from '../shared/api/types.js';
+import { heraldResource, NAMESPACES, SECRETS, SERVICES } from '../shared/k8s/resources.js';
+import type { BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement } from '../shared/api/types.js';
 import { aborted, shutdownSignal, startRuntime } from '../shared/k8s/bootstrap.js';
 import { createEventRecorder } from '../shared/k8s/events.js';
 import type { K8sObject } from '../shared/k8s/informer.js';
@@ -11,6 +11,7 @@ import { LeaderElector } from '../shared/k8s/leader.js';
 import { createLeaseClient } from '../shared/k8s/lease.js';
 import { createServiceWriter, createStatusWriter } from '../shared/k8s/writers.js';
 import { parseClientFlags, type FlagSpec } from '../shared/flags.js';
+import { configSecret } from './config-status-sync.js';
 import { startController, type RunningController } from './start.js';
 
 export const CONTROLLER_FLAGS: FlagSpec = {
@@ -49,6 +50,15 @@ export async function main(args: string[]): Promise<number> {
     pools: rt.informer<IPAddressPool>({ resource: heraldResource('IPAddressPool'), namespace: flags.namespace }),
     namespaces: rt.informer<K8sObject>({ resource: NAMESPACES }),
   };
+  const ns = flags.namespace;
+  const config = {
+    l2Advertisements: rt.informer<L2Advertisement & K8sObject>({ resource: heraldResource('L2Advertisement'), namespace: ns }),
+    bgpAdvertisements: rt.informer<BGPAdvertisement & K8sObject>({ resource: heraldResource('BGPAdvertisement'), namespace: ns }),
+    bgpPeers: rt.informer<BGPPeer & K8sObject>({ resource: heraldResource('BGPPeer'), namespace: ns }),
+    communities: rt.informer<Community & K8sObject>({ resource: heraldResource('Community'), namespace: ns }),
+    bfdProfiles: rt.informer<BFDProfile & K8sObject>({ resource: heraldResource('BFDProfile'), namespace: ns }),
+    secrets: rt.informer<K8sObject>({ resource: SECRETS, namespace: ns, transform: configSecret }),
+  };
   const events = createEventRecorder({ rest: client.rest, component: 'herald-controller', clock, logger: log, metrics: rt.metrics });
   const leaderGauge = rt.metrics.gauge({ name: 'controller_leader', help: '1 while this replica is the leader' });
   leaderGauge.set(0);
@@ -79,6 +89,7 @@ export async function main(args: string[]): Promise<number> {
           namespace: flags.namespace,
           lbClass: flags.lbClass,
           informers,
+          config,
           services: createServiceWriter(client.rest),
           status: createStatusWriter(client.rest),
           events,

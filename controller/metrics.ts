@@ -24,6 +24,7 @@ export interface ControllerMetrics {
   timeToIP: Histogram<never>;
   /** Sets every pool's gauges and drops the series of pools that are gone. */
   setPools(usage: ReadonlyMap<string, PoolUsage>): void;
+  /** Sets the series of the kinds given; others keep theirs (pools and the other kinds are counted apart). */
   setConfigErrors(byKind: ReadonlyMap<string, number>): void;
   /** Removes the allocator and config series (on losing the lead). */
   clear(): void;
@@ -87,7 +88,6 @@ export function controllerMetrics(m: Metrics): ControllerMetrics {
       }
     },
     setConfigErrors: (byKind) => {
-      configErrors.reset();
       for (const [kind, n] of byKind) configErrors.set({ kind }, n);
     },
     clear: () => {

@@ -13,6 +13,7 @@ import { withRetry } from '../shared/k8s/retry.js';
 import type { AnnotationWriter, ServiceStatusWriter, StatusWriter } from '../shared/k8s/writers.js';
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
+import { ConfigStatusSync, type ConfigInformers } from './config-status-sync.js';
 import { ensureMemberlist, restSecretStore, type SecretStore } from './memberlist.js';
 import { controllerMetrics } from './metrics.js';
 import { Reconciler, type ServiceSource } from './reconciler.js';
@@ -31,6 +32,11 @@ export interface ControllerDeps {
     pools: Informer<IPAddressPool>;
     namespaces: Informer<K8sObject>;
   };
+  /**
+   * The other configuration kinds and herald's Secrets, synced: when given, the leader
+   * keeps their conditions and events (config-status.ts). main.ts always gives them.
+   */
+  config?: Omit<ConfigInformers, 'pools'>;
   services: ServiceStatusWriter & AnnotationWriter;
   status: StatusWriter;
   events: EventRecorder;
@@ -95,6 +101,7 @@ export function restServiceSource(rest: RestClient, clock: Clock, signal?: Abort
 
 export async function startController(deps: ControllerDeps): Promise<RunningController> {
   const ac = new AbortController();
+  const metrics = controllerMetrics(deps.metrics);
   const reconciler = new Reconciler({
     log: deps.log,
     clock: deps.clock,
@@ -105,9 +112,20 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     services: deps.services,
     status: deps.status,
     events: deps.events,
-    metrics: controllerMetrics(deps.metrics),
+    metrics,
     ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
   });
+  const configStatus = deps.config
+    ? new ConfigStatusSync({
+        log: deps.log,
+        clock: deps.clock,
+        namespace: deps.namespace,
+        informers: { ...deps.config, pools: deps.informers.pools },
+        status: deps.status,
+        events: deps.events,
+        onErrors: (byKind) => metrics.setConfigErrors(byKind),
+      })
+    : undefined;
   // The speakers' key does not hold up allocation.
   const memberlist = ensureMemberlist({
     store: deps.secrets ?? restSecretStore(deps.client.rest),
@@ -119,6 +137,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   const onAbort = (): void => {
     ac.abort();
     void reconciler.stop();
+    void configStatus?.stop();
   };
   if (deps.signal?.aborted) onAbort();
   else deps.signal?.addEventListener('abort', onAbort, { once: true });
@@ -131,11 +150,12 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     await memberlist;
     throw err;
   }
+  configStatus?.start();
   const running: RunningController = {
     stop: async () => {
       deps.signal?.removeEventListener('abort', onAbort);
       ac.abort();
-      await reconciler.stop();
+      await Promise.all([reconciler.stop(), configStatus?.stop()]);
       await memberlist;
       deps.log.info('controller stopped');
     },

@@ -123,6 +123,7 @@ export interface L2AdvertisementSpec {
   interfaces?: string[];
 }
 
+/** The status of a configuration object other than a pool: Ready and Degraded (controller/config-status.ts). */
 export interface AdvertisementStatus {
   observedGeneration?: number;
   conditions?: Condition[];
@@ -222,6 +223,7 @@ export interface Community {
   kind: 'Community';
   metadata: ObjectMeta;
   spec: CommunitySpec;
+  status?: AdvertisementStatus;
 }
 
 // ---------------------------------------------------------------- BFDProfile
@@ -246,6 +248,7 @@ export interface BFDProfile {
   kind: 'BFDProfile';
   metadata: ObjectMeta;
   spec: BFDProfileSpec;
+  status?: AdvertisementStatus;
 }
 
 // ---------------------------------------------------------------- status kinds

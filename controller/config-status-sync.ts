@@ -1,0 +1,156 @@
+// Keeps the status of the configuration objects other than pools (config-status.ts) while
+// this replica leads: any change to herald's configuration or its Secrets schedules one
+// pass, which builds the config model as the speakers do and writes the conditions that
+// changed, with their events. Pools are the reconciler's (pool-status.ts).
+import type { ConfigResult, SecretLike } from '../shared/config/model.js';
+import { buildConfig } from '../shared/config/model.js';
+import type { BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement } from '../shared/api/types.js';
+import type { Clock, TimerHandle } from '../shared/k8s/clock.js';
+import { isNotFound, toApiError } from '../shared/k8s/errors.js';
+import type { EventRecorder } from '../shared/k8s/events.js';
+import type { Informer, K8sObject } from '../shared/k8s/informer.js';
+import { heraldResource } from '../shared/k8s/resources.js';
+import type { StatusWriter } from '../shared/k8s/writers.js';
+import type { Logger } from '../shared/log.js';
+import { conditionTime } from './conditions.js';
+import { CONFIG_KINDS, planConfigStatus, usedInModel, type ConfigKind, type ConfigObjectLike } from './config-status.js';
+
+/** The informers the configuration is built from, all in herald's namespace. */
+export interface ConfigInformers {
+  pools: Informer<IPAddressPool>;
+  l2Advertisements: Informer<L2Advertisement & K8sObject>;
+  bgpAdvertisements: Informer<BGPAdvertisement & K8sObject>;
+  bgpPeers: Informer<BGPPeer & K8sObject>;
+  communities: Informer<Community & K8sObject>;
+  bfdProfiles: Informer<BFDProfile & K8sObject>;
+  /** Read for BGPPeer.spec.passwordSecret: whether the Secret is there and its key usable. */
+  secrets: Informer<K8sObject>;
+}
+
+export interface ConfigStatusSyncOptions {
+  log: Logger;
+  clock: Clock;
+  namespace: string;
+  informers: ConfigInformers;
+  status: StatusWriter;
+  events: EventRecorder;
+  /** Errors per kind of these kinds, for herald_config_errors. */
+  onErrors?: (byKind: ReadonlyMap<string, number>) => void;
+  /** Changes are gathered this long before a pass; default 250 ms. */
+  delayMs?: number;
+}
+
+const INFORMER_OF: Record<ConfigKind, keyof ConfigInformers> = {
+  L2Advertisement: 'l2Advertisements',
+  BGPAdvertisement: 'bgpAdvertisements',
+  BGPPeer: 'bgpPeers',
+  Community: 'communities',
+  BFDProfile: 'bfdProfiles',
+};
+
+/**
+ * What the controller keeps of a Secret: what BGPPeer.spec.passwordSecret is checked
+ * against (its type and password key), nothing else of herald's namespace's Secrets.
+ */
+export function configSecret(obj: K8sObject): K8sObject {
+  const s = obj as K8sObject & SecretLike;
+  const m = s.metadata ?? {};
+  const out: K8sObject & SecretLike = { metadata: { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion } };
+  if (s.type !== undefined) out.type = s.type;
+  if (s.data?.password !== undefined) out.data = { password: s.data.password };
+  if (s.stringData?.password !== undefined) out.stringData = { password: s.stringData.password };
+  return out;
+}
+
+export class ConfigStatusSync {
+  private readonly o: ConfigStatusSyncOptions;
+  private readonly unsubscribe: (() => void)[] = [];
+  private timer: TimerHandle | undefined;
+  private run: Promise<void> | undefined;
+  private failures = 0;
+  private stopped = false;
+
+  constructor(o: ConfigStatusSyncOptions) {
+    this.o = o;
+  }
+
+  start(): void {
+    if (this.stopped) return;
+    for (const inf of Object.values(this.o.informers) as Informer<K8sObject>[]) this.unsubscribe.push(inf.subscribe(() => this.schedule()));
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.timer?.cancel();
+    this.timer = undefined;
+    await this.run;
+  }
+
+  private schedule(delayMs = this.o.delayMs ?? 250): void {
+    if (this.stopped || this.timer) return;
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (this.run) {
+        // One pass at a time; another when this one ends.
+        void this.run.then(() => this.schedule(0));
+        return;
+      }
+      this.run = this.pass().finally(() => (this.run = undefined));
+    }, delayMs);
+  }
+
+  private config(): ConfigResult {
+    const i = this.o.informers;
+    const live = <T extends K8sObject>(inf: Informer<T>): T[] => inf.list().filter((x) => !x.metadata?.deletionTimestamp);
+    return buildConfig({
+      pools: live(i.pools),
+      l2Advertisements: live(i.l2Advertisements),
+      bgpAdvertisements: live(i.bgpAdvertisements),
+      peers: live(i.bgpPeers),
+      communities: live(i.communities),
+      bfdProfiles: live(i.bfdProfiles),
+      secrets: i.secrets.list() as SecretLike[],
+      namespace: this.o.namespace,
+    });
+  }
+
+  private async pass(): Promise<void> {
+    const config = this.config();
+    const byKind = new Map<string, number>(CONFIG_KINDS.map((k) => [k, 0]));
+    for (const e of config.errors) if (byKind.has(e.kind)) byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
+    this.o.onErrors?.(byKind);
+    let failed = false;
+    for (const kind of CONFIG_KINDS) {
+      const resource = heraldResource(kind);
+      for (const obj of this.o.informers[INFORMER_OF[kind]].list() as (K8sObject & ConfigObjectLike)[]) {
+        if (this.stopped) return;
+        const name = obj.metadata?.name ?? '';
+        if (obj.metadata?.deletionTimestamp || (obj.metadata?.namespace ?? this.o.namespace) !== this.o.namespace) continue;
+        const errors = config.errors.filter((e) => e.kind === kind && e.name === name);
+        const plan = planConfigStatus({ kind, obj, used: usedInModel(kind, name, config), errors, now: conditionTime(this.o.clock.now()) });
+        if (!plan.changed) continue;
+        try {
+          await this.o.status.patchStatus(resource, this.o.namespace, name, plan.status, obj.metadata?.resourceVersion);
+        } catch (err) {
+          // A 409: the cache is behind; the update it is about to deliver schedules another pass.
+          if (isNotFound(err)) continue;
+          failed = true;
+          const e = toApiError(err);
+          this.o.log.warn({ kind, name, err: e, code: e.code }, 'writing the status of a configuration object failed; will retry');
+          continue;
+        }
+        if (plan.events.some((e) => e.type === 'Warning')) this.o.log.warn({ kind, name, errors: errors.length }, 'configuration object has problems');
+        for (const e of plan.events) this.o.events.event(obj, e.type, e.reason, e.message);
+      }
+    }
+    if (failed) {
+      this.failures++;
+      this.timer ??= this.o.clock.setTimeout(() => {
+        this.timer = undefined;
+        this.schedule(0);
+      }, Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7)));
+    } else this.failures = 0;
+  }
+}
