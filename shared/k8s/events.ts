@@ -46,7 +46,9 @@ export interface RunningEventRecorder extends EventRecorder {
   flush(): Promise<void>;
   /**
    * Stops accepting events and waits for the queued ones, at most `deadlineMs`
-   * (default 2 s) so that shutdown is not held up by an unreachable API server.
+   * (default 2 s) so that shutdown is not held up by an unreachable API server. What is
+   * still queued then is given up on: no further request is made and a retry waiting
+   * out its backoff ends, so nothing is left running (or holding the event loop) after.
    */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -86,6 +88,9 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
     dropped = 0;
   };
   let chain: Promise<void> = Promise.resolve();
+  // Aborted once close() has waited its deadline: the queue was left writing, about 0.6 s
+  // per event against a closed client, for up to maxPending events (minutes).
+  const abandon = new AbortController();
   const outcomes = o.metrics?.counter<'outcome'>({ name: 'events_total', help: 'Kubernetes Events this process recorded, by what became of them.', labelNames: ['outcome'] });
   const tally = (outcome: 'written' | 'backlog' | 'ratelimit' | 'failed'): void => outcomes?.inc({ outcome });
 
@@ -100,7 +105,7 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
     }
     // Events for cluster-scoped objects (Nodes) go to "default", as client-go puts them.
     const ns = input.involved.namespace || 'default';
-    const retry = { clock, maxAttempts: 3 };
+    const retry = { clock, maxAttempts: 3, signal: abandon.signal };
     if (d.action === 'patch') {
       try {
         await withRetry(
@@ -157,10 +162,12 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
       pending++;
       chain = chain
         .then(async () => {
+          if (abandon.signal.aborted) throw new Error('given up on at close');
           if (await write(input)) tally('written');
         })
         .catch((err: unknown) => {
           tally('failed');
+          if (abandon.signal.aborted) return;
           const e = toApiError(err);
           log.warn({ err: e, code: e.code, reason, object: input.involved.name }, 'writing event failed');
         })
@@ -175,6 +182,10 @@ export function createEventRecorder(o: EventRecorderOptions): RunningEventRecord
       let t: TimerHandle | undefined;
       await Promise.race([chain, new Promise<void>((r) => (t = clock.setTimeout(r, deadlineMs)))]);
       t?.cancel();
+      if (pending > 0) {
+        log.warn({ abandoned: pending, deadlineMs }, 'closing: gave up on events not written by the deadline');
+        abandon.abort();
+      }
       reportDropped();
     },
   };

@@ -100,6 +100,32 @@ describe('EventRecorder', () => {
     assert.deepEqual((rest.calls[0]?.body as { source: unknown }).source, { component: 'herald-speaker', host: 'node1' });
   });
 
+  it('gives up on what is still queued at the close deadline: no request, retry or timer is left after', async () => {
+    const lines: { msg: string; abandoned?: number }[] = [];
+    const logger = createLogger({ component: 'test', level: 'warn', destination: { write: (l: string) => void lines.push(JSON.parse(l)) } });
+    const clock = new FakeClock();
+    const rest = new FakeRest(() => {
+      throw new ApiError('ServerError', 500, 'down');
+    });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const rec = createEventRecorder({ rest, component: 'c', clock, logger, metrics });
+    for (let i = 0; i < 5; i++) rec.event({ ...service, metadata: { ...service.metadata, name: `svc-${i}` } }, 'Normal', 'IPAllocated', 'Assigned IP');
+    const closed = rec.close(300);
+    // The first event has failed twice and waits out its second backoff (320-480 ms).
+    await clock.advance(300);
+    await closed;
+    const calls = rest.calls.length;
+    assert.equal(calls, 2);
+    // Drained without the clock moving: the backoff ended and the other four were never sent.
+    const drained = await Promise.race([rec.flush().then(() => 'drained'), new Promise((r) => setImmediate(() => r('still writing')))]);
+    assert.equal(drained, 'drained');
+    assert.equal(clock.pending, 0, 'no timer left');
+    await clock.advance(60_000);
+    assert.equal(rest.calls.length, calls);
+    assert.deepEqual(lines.map((l) => [l.msg, l.abandoned]), [['closing: gave up on events not written by the deadline', 5]]);
+    assert.match(await metrics.registry.metrics(), /^herald_events_total\{outcome="failed"\} 5$/m);
+  });
+
   it('drops events beyond maxPending with one warning per burst, then one line with the count', async () => {
     const lines: { level: string; msg: string; dropped?: number }[] = [];
     const logger = createLogger({ component: 'test', level: 'warn', destination: { write: (l: string) => void lines.push(JSON.parse(l)) } });
