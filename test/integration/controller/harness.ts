@@ -8,16 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startApiServer, type EmbeddedApiServer } from '../../apiserver/server.js';
-import type { IPAddressPool } from '../../../shared/api/types.js';
+import type { BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement } from '../../../shared/api/types.js';
 import { createKubeClient, type KubeClient } from '../../../shared/k8s/client.js';
 import { createEventRecorder, type RunningEventRecorder } from '../../../shared/k8s/events.js';
 import { createInformer, type Informer, type K8sObject } from '../../../shared/k8s/informer.js';
 import { LeaderElector } from '../../../shared/k8s/leader.js';
 import { createLeaseClient, type LeaseClient } from '../../../shared/k8s/lease.js';
-import { collectionPath, CORE_EVENTS, heraldResource, NAMESPACES, objectPath, SERVICES } from '../../../shared/k8s/resources.js';
+import { collectionPath, CORE_EVENTS, heraldResource, NAMESPACES, objectPath, SECRETS, SERVICES } from '../../../shared/k8s/resources.js';
 import { createServiceWriter, createStatusWriter } from '../../../shared/k8s/writers.js';
 import { silentLogger } from '../../../shared/log.js';
 import { createMetrics, type Metrics } from '../../../shared/metrics.js';
+import { configSecret, type ConfigInformers } from '../../../controller/config-status-sync.js';
 import { startController, type RunningController } from '../../../controller/start.js';
 import type { ServiceObject } from '../../../controller/service-plan.js';
 
@@ -82,6 +83,7 @@ export interface Replica {
   metrics: Metrics;
   events: RunningEventRecorder;
   informers: { services: Informer<K8sObject>; pools: Informer<IPAddressPool>; namespaces: Informer<K8sObject> };
+  config: Omit<ConfigInformers, 'pools'>;
   elector?: LeaderElector;
   /** The running controller while this replica leads (or always, without election). */
   controller(): RunningController | undefined;
@@ -105,8 +107,20 @@ export async function startReplica(env: Env, o: ReplicaOptions = {}): Promise<Re
     pools: createInformer<IPAddressPool>(client, { resource: POOLS, namespace: NS, logger: log, backoff: { initialMs: 20, maxMs: 500, factor: 2, jitter: 0.2 } }),
     namespaces: createInformer<K8sObject>(client, { resource: NAMESPACES, logger: log, backoff: { initialMs: 20, maxMs: 500, factor: 2, jitter: 0.2 } }),
   };
-  for (const i of Object.values(informers)) i.start();
-  await Promise.all(Object.values(informers).map((i) => i.synced));
+  const backoff = { initialMs: 20, maxMs: 500, factor: 2, jitter: 0.2 };
+  const inNS = <T extends K8sObject>(resource: ReturnType<typeof heraldResource>, transform?: (o: K8sObject) => K8sObject) =>
+    createInformer<T>(client, { resource, namespace: NS, logger: log, backoff, ...(transform ? { transform } : {}) });
+  const config = {
+    l2Advertisements: inNS<L2Advertisement & K8sObject>(heraldResource('L2Advertisement')),
+    bgpAdvertisements: inNS<BGPAdvertisement & K8sObject>(heraldResource('BGPAdvertisement')),
+    bgpPeers: inNS<BGPPeer & K8sObject>(heraldResource('BGPPeer')),
+    communities: inNS<Community & K8sObject>(heraldResource('Community')),
+    bfdProfiles: inNS<BFDProfile & K8sObject>(heraldResource('BFDProfile')),
+    secrets: inNS<K8sObject>(SECRETS, configSecret),
+  };
+  const all: Informer<K8sObject>[] = [...Object.values(informers), ...Object.values(config)] as Informer<K8sObject>[];
+  for (const i of all) i.start();
+  await Promise.all(all.map((i) => i.synced));
   const metrics = createMetrics({ defaultMetrics: false });
   const events = createEventRecorder({ rest: client.rest, component: 'herald-controller', logger: log });
   let running: RunningController | undefined;
@@ -120,6 +134,7 @@ export async function startReplica(env: Env, o: ReplicaOptions = {}): Promise<Re
         namespace: NS,
         lbClass: o.lbClass,
         informers,
+        config,
         services: createServiceWriter(client.rest),
         status: createStatusWriter(client.rest),
         events,
@@ -158,7 +173,7 @@ export async function startReplica(env: Env, o: ReplicaOptions = {}): Promise<Re
     await start();
   }
   const closeAll = async (): Promise<void> => {
-    await Promise.all(Object.values(informers).map((i) => i.stop()));
+    await Promise.all(all.map((i) => i.stop()));
     await events.close(500);
     client.close();
   };
@@ -167,6 +182,7 @@ export async function startReplica(env: Env, o: ReplicaOptions = {}): Promise<Re
     metrics,
     events,
     informers,
+    config,
     ...(elector ? { elector } : {}),
     controller: () => running,
     isLeader: () => (elector ? elector.isLeader() : true),
