@@ -110,7 +110,7 @@ table('speaker RBAC', SPEAKER, [
   ['list', '', 'nodes', undefined, true],
   ['get', '', 'nodes', undefined, true, 'node1'],
   ['patch', '', 'nodes', undefined, false, 'node1'],
-  ['list', '', 'namespaces', undefined, true],
+  ['list', '', 'namespaces', undefined, false],
   ['create', '', 'events', 'default', true],
   ['patch', '', 'events', 'default', true],
   ['create', 'events.k8s.io', 'events', 'default', true],
