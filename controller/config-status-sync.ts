@@ -5,7 +5,8 @@
 import type { ConfigResult, SecretLike } from '../shared/config/model.js';
 import { buildConfig } from '../shared/config/model.js';
 import type { BFDProfile, BGPAdvertisement, BGPPeer, Community, IPAddressPool, L2Advertisement } from '../shared/api/types.js';
-import type { Clock, TimerHandle } from '../shared/k8s/clock.js';
+import type { Clock } from '../shared/k8s/clock.js';
+import { CoalescedPass } from '../shared/k8s/coalesced-pass.js';
 import { isNotFound, toApiError } from '../shared/k8s/errors.js';
 import type { EventRecorder } from '../shared/k8s/events.js';
 import type { Informer, K8sObject } from '../shared/k8s/informer.js';
@@ -65,40 +66,22 @@ export function configSecret(obj: K8sObject): K8sObject {
 export class ConfigStatusSync {
   private readonly o: ConfigStatusSyncOptions;
   private readonly unsubscribe: (() => void)[] = [];
-  private timer: TimerHandle | undefined;
-  private run: Promise<void> | undefined;
-  private failures = 0;
-  private stopped = false;
+  private readonly runner: CoalescedPass;
 
   constructor(o: ConfigStatusSyncOptions) {
     this.o = o;
+    this.runner = new CoalescedPass({ clock: o.clock, delayMs: o.delayMs ?? 250, pass: () => this.pass() });
   }
 
   start(): void {
-    if (this.stopped) return;
-    for (const inf of Object.values(this.o.informers) as Informer<K8sObject>[]) this.unsubscribe.push(inf.subscribe(() => this.schedule()));
-    this.schedule(0);
+    if (this.runner.stopped) return;
+    for (const inf of Object.values(this.o.informers) as Informer<K8sObject>[]) this.unsubscribe.push(inf.subscribe(() => this.runner.request()));
+    this.runner.request(0);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     for (const u of this.unsubscribe.splice(0)) u();
-    this.timer?.cancel();
-    this.timer = undefined;
-    await this.run;
-  }
-
-  private schedule(delayMs = this.o.delayMs ?? 250): void {
-    if (this.stopped || this.timer) return;
-    this.timer = this.o.clock.setTimeout(() => {
-      this.timer = undefined;
-      if (this.run) {
-        // One pass at a time; another when this one ends.
-        void this.run.then(() => this.schedule(0));
-        return;
-      }
-      this.run = this.pass().finally(() => (this.run = undefined));
-    }, delayMs);
+    await this.runner.stop();
   }
 
   private config(): ConfigResult {
@@ -116,7 +99,8 @@ export class ConfigStatusSync {
     });
   }
 
-  private async pass(): Promise<void> {
+  /** Writes every status that changed; false when a write failed (retried later). */
+  private async pass(): Promise<boolean> {
     const config = this.config();
     const byKind = new Map<string, number>(CONFIG_KINDS.map((k) => [k, 0]));
     for (const e of config.errors) if (byKind.has(e.kind)) byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
@@ -125,7 +109,7 @@ export class ConfigStatusSync {
     for (const kind of CONFIG_KINDS) {
       const resource = heraldResource(kind);
       for (const obj of this.o.informers[INFORMER_OF[kind]].list() as (K8sObject & ConfigObjectLike)[]) {
-        if (this.stopped) return;
+        if (this.runner.stopped) return true;
         const name = obj.metadata?.name ?? '';
         if (obj.metadata?.deletionTimestamp || (obj.metadata?.namespace ?? this.o.namespace) !== this.o.namespace) continue;
         const errors = config.errors.filter((e) => e.kind === kind && e.name === name);
@@ -134,7 +118,7 @@ export class ConfigStatusSync {
         try {
           await this.o.status.patchStatus(resource, this.o.namespace, name, plan.status, obj.metadata?.resourceVersion);
         } catch (err) {
-          // A 409: the cache is behind; the update it is about to deliver schedules another pass.
+          // Deleted meanwhile: nothing to say. Anything else (a 409 too: the cache is behind) is tried again.
           if (isNotFound(err)) continue;
           failed = true;
           const e = toApiError(err);
@@ -145,12 +129,6 @@ export class ConfigStatusSync {
         for (const e of plan.events) this.o.events.event(obj, e.type, e.reason, e.message);
       }
     }
-    if (failed) {
-      this.failures++;
-      this.timer ??= this.o.clock.setTimeout(() => {
-        this.timer = undefined;
-        this.schedule(0);
-      }, Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7)));
-    } else this.failures = 0;
+    return !failed;
   }
 }

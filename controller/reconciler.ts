@@ -15,6 +15,7 @@
 import type { IPAddressPool } from '../shared/api/types.js';
 import { buildConfig, errorsFor, poolByName, type ConfigResult } from '../shared/config/model.js';
 import type { Clock, TimerHandle } from '../shared/k8s/clock.js';
+import { CoalescedPass } from '../shared/k8s/coalesced-pass.js';
 import { isConflict, isNotFound, toApiError } from '../shared/k8s/errors.js';
 import type { EventRecorder } from '../shared/k8s/events.js';
 import type { Informer, InformerEvent, K8sObject } from '../shared/k8s/informer.js';
@@ -89,15 +90,14 @@ export class Reconciler {
   private readonly ownWrites = new Map<string, string>();
   /** Metrics only: when each Service was first seen without an address. */
   private readonly pendingSince = new Map<string, number>();
-  private poolTimer: TimerHandle | undefined;
+  private readonly poolPass: CoalescedPass;
   private waitingTimer: TimerHandle | undefined;
-  private poolRun: Promise<void> | undefined;
-  private poolFailures = 0;
   private stopped = false;
   private readonly log: Logger;
 
   constructor(private readonly o: ReconcilerOptions) {
     this.log = o.log;
+    this.poolPass = new CoalescedPass({ clock: o.clock, delayMs: o.poolStatusDelayMs ?? 250, pass: () => this.flushPools() });
     this.queue = new WorkQueue({
       process: (key) => this.process(key),
       concurrency: o.concurrency ?? 32,
@@ -150,12 +150,9 @@ export class Reconciler {
     this.stopped = true;
     for (const u of this.unsubscribe.splice(0)) u();
     this.ownWrites.clear();
-    this.poolTimer?.cancel();
-    this.poolTimer = undefined;
     this.waitingTimer?.cancel();
     this.waitingTimer = undefined;
-    await this.queue.stop();
-    await this.poolRun;
+    await Promise.all([this.queue.stop(), this.poolPass.stop()]);
     this.o.metrics.clear();
   }
 
@@ -344,20 +341,12 @@ export class Reconciler {
 
   // ---- pools ----
 
-  private schedulePools(delayMs = this.o.poolStatusDelayMs ?? 250): void {
-    if (this.stopped || this.poolTimer) return;
-    this.poolTimer = this.o.clock.setTimeout(() => {
-      this.poolTimer = undefined;
-      if (this.poolRun) {
-        // One pass at a time; run again when this one ends.
-        void this.poolRun.then(() => this.schedulePools(0));
-        return;
-      }
-      this.poolRun = this.flushPools().finally(() => (this.poolRun = undefined));
-    }, delayMs);
+  private schedulePools(delayMs?: number): void {
+    this.poolPass.request(delayMs);
   }
 
-  private async flushPools(): Promise<void> {
+  /** Writes every pool's status that changed; false when a write failed (retried later). */
+  private async flushPools(): Promise<boolean> {
     const { model, errors } = this.config;
     const usage = new Map<string, PoolUsage>();
     for (const name of [...model.pools.map((p) => p.name), ...model.invalidPools]) {
@@ -367,7 +356,7 @@ export class Reconciler {
     this.o.metrics.setPools(usage);
     let failed = false;
     for (const pool of this.o.informers.pools.list()) {
-      if (this.stopped) return;
+      if (this.stopped) return true;
       const name = pool.metadata.name ?? '';
       if (pool.metadata.deletionTimestamp) continue;
       const plan = planPoolStatus({
@@ -390,12 +379,6 @@ export class Reconciler {
       }
       for (const e of plan.events) this.o.events.event(pool, e.type, e.reason, e.message);
     }
-    if (failed) {
-      this.poolFailures++;
-      this.poolTimer ??= this.o.clock.setTimeout(() => {
-        this.poolTimer = undefined;
-        this.schedulePools(0);
-      }, Math.min(30_000, 250 * 2 ** Math.min(this.poolFailures, 7)));
-    } else this.poolFailures = 0;
+    return !failed;
   }
 }
