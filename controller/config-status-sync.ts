@@ -37,6 +37,8 @@ export interface ConfigStatusSyncOptions {
   events: EventRecorder;
   /** Errors per kind of these kinds, for herald_config_errors. */
   onErrors?: (byKind: ReadonlyMap<string, number>) => void;
+  /** The configuration each pass built (the pools' Advertised condition is made from it). */
+  onConfig?: (config: ConfigResult) => void;
   /** Changes are gathered this long before a pass; default 250 ms. */
   delayMs?: number;
 }
@@ -105,6 +107,7 @@ export class ConfigStatusSync {
     const byKind = new Map<string, number>(CONFIG_KINDS.map((k) => [k, 0]));
     for (const e of config.errors) if (byKind.has(e.kind)) byKind.set(e.kind, (byKind.get(e.kind) ?? 0) + 1);
     this.o.onErrors?.(byKind);
+    this.o.onConfig?.(config);
     let failed = false;
     for (const kind of CONFIG_KINDS) {
       const resource = heraldResource(kind);

@@ -5,17 +5,19 @@
 //   Overlap           True when some addresses are already in an older pool (named);
 //                     herald does not allocate the overlap (REFERENCE.md, Pools)
 //   InvalidAddresses  True when entries of spec.addresses cannot be used (field named)
+//   Advertised        True when an L2Advertisement or BGPAdvertisement covers the pool
+//                     (named); False: its addresses are assigned, and nothing announces them
 // Warning events accompany a problem when it appears or its wording changes, never on
 // every pass. Only the controller writes pool status; the speaker reads pools only.
 // Pure: `now` comes in.
 import type { Condition, IPAddressPool, IPAddressPoolStatus } from '../shared/api/types.js';
-import type { ConfigError, Pool } from '../shared/config/types.js';
+import type { ConfigError, ConfigModel, Pool } from '../shared/config/types.js';
 import { saturate } from '../shared/ip/ip.js';
 import type { PoolUsage } from './allocator-types.js';
 import { conditionNews, mergeConditions, nextCondition, sameConditions, type ConditionSpec } from './conditions.js';
 import type { PlannedEvent } from './service-plan.js';
 
-export const POOL_CONDITIONS = { ready: 'Ready', overlap: 'Overlap', invalidAddresses: 'InvalidAddresses' } as const;
+export const POOL_CONDITIONS = { ready: 'Ready', overlap: 'Overlap', invalidAddresses: 'InvalidAddresses', advertised: 'Advertised' } as const;
 
 export interface PoolEvent {
   type: PlannedEvent['type'];
@@ -37,6 +39,11 @@ export interface PoolStatusInput {
   usage: PoolUsage | undefined;
   /** The config errors about this pool. */
   errors: readonly ConfigError[];
+  /**
+   * The advertisements that cover the pool (`L2Advertisement "name"`), from the whole
+   * configuration; undefined while that is not known (no Advertised condition then).
+   */
+  advertisedBy?: readonly string[];
   now: string;
 }
 
@@ -77,16 +84,30 @@ export function planPoolStatus(i: PoolStatusInput): PoolStatusPlan {
     badAddresses.length > 0
       ? { type: POOL_CONDITIONS.invalidAddresses, status: 'True', reason: 'InvalidAddresses', message: describe(badAddresses), ...gen }
       : { type: POOL_CONDITIONS.invalidAddresses, status: 'False', reason: 'AddressesValid', message: 'every entry of spec.addresses is usable', ...gen };
+  const by = i.advertisedBy;
+  const advertised: ConditionSpec | undefined =
+    by === undefined
+      ? undefined
+      : by.length > 0
+        ? { type: POOL_CONDITIONS.advertised, status: 'True', reason: 'Advertised', message: `covered by ${by.join(', ')}`, ...gen }
+        : {
+            type: POOL_CONDITIONS.advertised,
+            status: 'False',
+            reason: 'NotAdvertised',
+            message: 'no L2Advertisement or BGPAdvertisement covers this pool: its addresses are assigned, but no node announces them',
+            ...gen,
+          };
 
   const current = i.pool.status?.conditions ?? [];
   const find = (type: string): Condition | undefined => current.find((c) => c.type === type);
   const events: PoolEvent[] = [];
   if (ready.status === 'False' && conditionNews(find(ready.type), ready)) events.push({ type: 'Warning', reason: ready.reason, message: ready.message });
   if (overlap.status === 'True' && conditionNews(find(overlap.type), overlap)) events.push({ type: 'Warning', reason: overlap.reason, message: overlap.message });
+  if (advertised?.status === 'False' && conditionNews(find(advertised.type), advertised)) events.push({ type: 'Warning', reason: advertised.reason, message: advertised.message });
 
   const conditions = mergeConditions(
     current,
-    [ready, overlap, addresses].map((c) => nextCondition(find(c.type), c, i.now)),
+    [ready, overlap, addresses, ...(advertised ? [advertised] : [])].map((c) => nextCondition(find(c.type), c, i.now)),
   );
   const u = i.usage;
   const status: IPAddressPoolStatus = {
@@ -104,4 +125,15 @@ function sameStatus(a: IPAddressPoolStatus | undefined, b: IPAddressPoolStatus):
   if (!a) return false;
   const fields = ['assignedIPv4', 'assignedIPv6', 'availableIPv4', 'availableIPv6', 'observedGeneration'] as const;
   return fields.every((f) => a[f] === b[f]) && sameConditions(a.conditions, b.conditions);
+}
+
+/** Pool name → the advertisements in the model that cover it, as `Kind "name"`. */
+export function advertisementsByPool(model: ConfigModel): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (kind: string, ads: readonly { name: string; pools: readonly string[] }[]): void => {
+    for (const a of ads) for (const p of a.pools) out.set(p, [...(out.get(p) ?? []), `${kind} "${a.name}"`]);
+  };
+  add('L2Advertisement', model.l2Advertisements);
+  add('BGPAdvertisement', model.bgpAdvertisements);
+  return out;
 }

@@ -91,6 +91,8 @@ export class Reconciler {
   /** Metrics only: when each Service was first seen without an address. */
   private readonly pendingSince = new Map<string, number>();
   private readonly poolPass: CoalescedPass;
+  /** Pool → the advertisements covering it, once the whole configuration is known. */
+  private advertised: ReadonlyMap<string, readonly string[]> | undefined;
   private waitingTimer: TimerHandle | undefined;
   private stopped = false;
   private readonly log: Logger;
@@ -341,6 +343,19 @@ export class Reconciler {
 
   // ---- pools ----
 
+  /**
+   * The advertisements of the whole configuration, by pool (the controller's allocation
+   * reads pools only; ConfigStatusSync builds the rest). Pools then say whether anything
+   * announces them (Advertised).
+   */
+  setAdvertisements(byPool: ReadonlyMap<string, readonly string[]>): void {
+    const same = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean => (a ?? []).join('\n') === (b ?? []).join('\n');
+    const old = this.advertised;
+    this.advertised = byPool;
+    if (old && old.size === byPool.size && [...byPool].every(([k, v]) => same(old.get(k), v))) return;
+    this.schedulePools(0);
+  }
+
   private schedulePools(delayMs?: number): void {
     this.poolPass.request(delayMs);
   }
@@ -364,6 +379,7 @@ export class Reconciler {
         model: poolByName(model, name),
         usage: usage.get(name),
         errors: errorsFor(errors, 'IPAddressPool', name),
+        ...(this.advertised ? { advertisedBy: this.advertised.get(name) ?? [] } : {}),
         now: conditionTime(this.o.clock.now()),
       });
       if (!plan.changed) continue;

@@ -14,6 +14,7 @@ import type { AnnotationWriter, ServiceStatusWriter, StatusWriter } from '../sha
 import type { Logger } from '../shared/log.js';
 import type { Metrics } from '../shared/metrics.js';
 import { ConfigStatusSync, type ConfigInformers } from './config-status-sync.js';
+import { advertisementsByPool } from './pool-status.js';
 import { ensureMemberlist, restSecretStore, type SecretStore } from './memberlist.js';
 import { controllerMetrics } from './metrics.js';
 import { Reconciler, type ServiceSource } from './reconciler.js';
@@ -124,6 +125,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         status: deps.status,
         events: deps.events,
         onErrors: (byKind) => metrics.setConfigErrors(byKind),
+        onConfig: (config) => reconciler.setAdvertisements(advertisementsByPool(config.model)),
       })
     : undefined;
   // The speakers' key does not hold up allocation.

@@ -1,7 +1,7 @@
 // The configuration objects other than pools, as an operator sees them with kubectl: the
 // leading controller (with its own RBAC) marks each Ready or not, Degraded or not, naming
 // the field at fault, with one event per problem; fixing the problem clears it; a new
-// leader repeats nothing.
+// leader repeats nothing. Pools say whether an advertisement covers them.
 import { strict as assert } from 'node:assert';
 import { apply, eventsFor, kubectl, NS, poolYAML, startEnv, startReplica, waitFor, type Env, type Replica } from './harness.js';
 
@@ -32,7 +32,9 @@ describe('controller: configuration object status (kubectl)', function () {
     await env?.close();
   });
 
-  it('a valid L2Advertisement is Ready in `kubectl get`, and not Degraded', async () => {
+  it('a pool nothing advertises says so, once; a valid L2Advertisement is Ready in `kubectl get`, not Degraded, and covers the pool', async () => {
+    assert.match(await waitCondition(env, 'ipaddresspools', 'lan', 'Advertised', 'False', 'NotAdvertised'), /no node announces them/);
+    assert.deepEqual((await eventsFor(env, NS, 'lan', 'IPAddressPool')).map((e) => `${e.type} ${e.reason}`), ['Warning NotAdvertised']);
     await apply(env, `apiVersion: herald.dev/v1beta1
 kind: L2Advertisement
 metadata: { name: l2, namespace: ${NS} }
@@ -44,6 +46,7 @@ spec: { ipAddressPools: [lan] }
     assert.match(table, /^NAME\s+READY\s+/);
     assert.match(table, /\nl2\s+True\s+/);
     assert.deepEqual(await eventsFor(env, NS, 'l2', 'L2Advertisement'), [], 'nothing to say about a valid object');
+    assert.equal(await waitCondition(env, 'ipaddresspools', 'lan', 'Advertised', 'True', 'Advertised'), 'covered by L2Advertisement "l2"');
   });
 
   it('a BGPPeer whose password Secret is missing is not Ready, with one Warning naming the field; the Secret fixes it', async () => {
@@ -119,7 +122,7 @@ spec: { receiveInterval: 100, transmitInterval: 100 }
     assert.match(metrics, /herald_config_errors\{kind="Community"\} 1/);
     assert.match(metrics, /herald_config_errors\{kind="BGPPeer"\} 0/);
     assert.match(metrics, /herald_config_errors\{kind="IPAddressPool"\} 0/);
-    const versions = async () => kubectl(env, ['get', 'l2advertisements,bgpadvertisements,bgppeers,communities,bfdprofiles', '-n', NS, '-o', 'jsonpath={.items[*].metadata.resourceVersion}']);
+    const versions = async () => kubectl(env, ['get', 'ipaddresspools,l2advertisements,bgpadvertisements,bgppeers,communities,bfdprofiles', '-n', NS, '-o', 'jsonpath={.items[*].metadata.resourceVersion}']);
     const before = await versions();
     const events = async () => (await Promise.all(['router', 'fast', 'to-nobody', 'second'].map((n) => eventsFor(env, NS, n, n === 'to-nobody' ? 'BGPAdvertisement' : n === 'second' ? 'Community' : 'BGPPeer')))).flat();
     const eventsBefore = (await events()).map((e) => `${e.reason} ${e.count ?? 1}`).sort();

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { IPAddressPool } from '../../../shared/api/types.js';
 import { buildConfig, errorsFor, poolByName } from '../../../shared/config/model.js';
 import { Allocator } from '../../../controller/allocator.js';
-import { planPoolStatus } from '../../../controller/pool-status.js';
+import { advertisementsByPool, planPoolStatus } from '../../../controller/pool-status.js';
 import { nextCondition, mergeConditions } from '../../../controller/conditions.js';
 import { svc } from './allocator-helpers.js';
 
@@ -93,5 +93,34 @@ describe('controller/conditions', () => {
     assert.equal(c.lastTransitionTime, T1);
     const theirs = { type: 'X', status: 'True' as const, reason: 'R', message: '', lastTransitionTime: T0 };
     assert.deepEqual(mergeConditions([theirs, a], [c]).map((x) => `${x.type}:${x.status}`), ['X:True', 'Ready:False']);
+  });
+
+  it('says whether an advertisement covers the pool, with one Warning when none does, and nothing while that is unknown', () => {
+    const pools = [raw('lan', ['192.0.2.1-192.0.2.4'], T0), raw('spare', ['192.0.2.8/30'], T0)];
+    const config = buildConfig({
+      pools,
+      l2Advertisements: [{ apiVersion: 'herald.dev/v1beta1', kind: 'L2Advertisement', metadata: { name: 'l2', namespace: 'herald-system' }, spec: { ipAddressPools: ['lan'] } }],
+      bgpAdvertisements: [{ apiVersion: 'herald.dev/v1beta1', kind: 'BGPAdvertisement', metadata: { name: 'up', namespace: 'herald-system' }, spec: { ipAddressPools: ['lan'] } }],
+      peers: [],
+      communities: [],
+      bfdProfiles: [],
+      secrets: [],
+      namespace: 'herald-system',
+    });
+    const by = advertisementsByPool(config.model);
+    assert.deepEqual([...by], [['lan', ['L2Advertisement "l2"', 'BGPAdvertisement "up"']]]);
+    const a = new Allocator(config.model.pools);
+    const planFor = (name: string, advertisedBy: readonly string[] | undefined, status?: IPAddressPool['status']) => {
+      const pool = { ...(pools.find((p) => p.metadata.name === name) as IPAddressPool), ...(status ? { status } : {}) };
+      return planPoolStatus({ pool, model: poolByName(config.model, name), usage: a.poolUsage(name), errors: [], now: T0, ...(advertisedBy ? { advertisedBy } : {}) });
+    };
+    const lan = planFor('lan', by.get('lan') ?? []);
+    assert.deepEqual(cond(lan.status, 'Advertised'), { type: 'Advertised', status: 'True', reason: 'Advertised', message: 'covered by L2Advertisement "l2", BGPAdvertisement "up"', observedGeneration: 1, lastTransitionTime: T0 });
+    assert.deepEqual(lan.events, []);
+    const spare = planFor('spare', by.get('spare') ?? []);
+    assert.equal(cond(spare.status, 'Advertised')?.status, 'False');
+    assert.deepEqual(spare.events.map((e) => `${e.type} ${e.reason}`), ['Warning NotAdvertised']);
+    assert.deepEqual(planFor('spare', [], spare.status).events, [], 'said once');
+    assert.equal(cond(planFor('spare', undefined).status, 'Advertised'), undefined, 'unknown: no condition');
   });
 });
