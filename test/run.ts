@@ -54,3 +54,12 @@ for (const g of groups) {
 
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exitCode = failed > 0 ? 1 : 0;
+
+// Every test stops what it started, so the process ends here. Something a test left
+// running (a timer chain, a socket, a child) would otherwise hold CI until its time limit
+// with every test green; a stopped controller's event recorder once did, for minutes.
+const EXIT_GRACE_MS = 30_000;
+setTimeout(() => {
+  console.log(`\nstill running ${EXIT_GRACE_MS / 1000} s after the last test, left behind: ${process.getActiveResourcesInfo().join(', ')}`);
+  process.exit(1);
+}, EXIT_GRACE_MS).unref();
