@@ -255,6 +255,8 @@ export interface BFDProfile {
 
 export interface InterfaceInfo {
   name: string;
+  /** The interface's MAC, lowercase aa:bb:cc:dd:ee:ff. */
+  mac?: string;
 }
 
 export interface ServiceL2StatusStatus {

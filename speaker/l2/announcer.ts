@@ -23,11 +23,12 @@
 // announce at once, while this node still answers (make-before-break).
 import { networkInterfaces } from 'node:os';
 import type { Counter, Histogram } from 'prom-client';
+import type { ServiceL2StatusStatus } from '../../shared/api/types.js';
 import { createInformer, type Informer } from '../../shared/k8s/informer.js';
 import type { StatusObject } from '../../shared/k8s/writers.js';
 import type { Metrics, SampledGauge } from '../../shared/metrics.js';
 import { ANNOUNCED_METRIC, type AnnouncedLabels, type Announcer, type AnnouncerFactory } from '../announcer.js';
-import { electL2, l2Members } from '../election.js';
+import { electL2, l2Members, type IPElection } from '../election.js';
 import type { MembershipEvent } from '../membership/core.js';
 import type { ChangeListener } from '../membership/member.js';
 import { ThreadedMembership, type ThreadedMembershipConfig } from '../membership/threaded.js';
@@ -38,9 +39,10 @@ import type { SpeakerDeps } from '../start.js';
 import { AnnouncementDriver, AnnouncementSchedule, type AnnounceTarget } from './announce.js';
 import { addressedInterfaces } from './interfaces.js';
 import { DEFAULT_L2_SETTINGS, type L2Settings } from './options.js';
-import { diffL2, EMPTY_PLAN, planL2, type L2Plan } from './plan.js';
-import { Responder, type Conflict, type ResponderIO, type ResponderInterface } from './responder.js';
-import { l2StatusCached, l2StatusObject, L2_STATUSES, L2StatusSync, nodeOwner, statusActions } from './status.js';
+import type { MAC } from './ethernet.js';
+import { diffL2, EMPTY_PLAN, planL2, planOnBehalf, type L2Plan } from './plan.js';
+import { Responder, type Conflict, type ResponderIO, type ResponderInterface, type WantedIP } from './responder.js';
+import { l2StatusCached, l2StatusName, l2StatusObject, L2_STATUSES, L2StatusSync, nodeOwner, statusActions } from './status.js';
 
 /** What the announcer needs of the membership (member.ts Membership; a fake in tests). */
 export interface MembershipLike {
@@ -154,6 +156,10 @@ export class L2Announcer implements Announcer {
   #peersText = '';
   #plan: L2Plan = EMPTY_PLAN;
   #live: ReadonlySet<string> = new Set();
+  /** Peers whose speakers left with a restart hold and have not come back yet. */
+  readonly #held = new Set<string>();
+  /** How many IPs this node answers for held peers, as last logged. */
+  #onBehalfCount = 0;
   /** Set once the first election ran: status objects are reconciled from then on. */
   #elected = false;
   readonly #statusInformer: Informer<StatusObject>;
@@ -364,6 +370,10 @@ export class L2Announcer implements Announcer {
   #onMembership(events: readonly MembershipEvent[]): void {
     if (this.#stopping) return;
     const t0 = this.#now();
+    for (const e of events) {
+      if (e.type === 'hold') this.#held.add(e.node);
+      else if (e.type === 'up' || e.type === 'down') this.#held.delete(e.node);
+    }
     const down = events.filter((e) => e.type === 'down');
     const takeovers = this.#reconcile(events);
     if (down.length > 0 && takeovers > 0) {
@@ -400,8 +410,9 @@ export class L2Announcer implements Announcer {
     const elections = electL2(snapshot, live);
     const plan = planL2(elections, this.#deps.nodeName);
     const change = diffL2(this.#plan, plan);
+    const behalf = this.#onBehalf(snapshot, live, elections);
     // Lost IPs stop being answered here, before anything else.
-    const fresh = this.#responder.setAnnounced(plan.wanted);
+    const fresh = this.#responder.setAnnounced(behalf.size > 0 ? new Map([...behalf, ...plan.wanted]) : plan.wanted);
     const lost = new Set(change.lost);
     if (lost.size > 0) this.#driver.cancelWhere((t) => lost.has(t.ipText));
     this.#announce(fresh);
@@ -425,6 +436,37 @@ export class L2Announcer implements Announcer {
     for (const service of change.newServices) this.#nodeAssigned(service);
     this.#scheduleStatuses();
     return change.won.length;
+  }
+
+  /**
+   * While peers are held (restarting), the held peers' IPs this node would win without
+   * them, answered with the held node's MACs (from its ServiceL2Status objects): nobody
+   * else answers for them until its speaker is back, and new clients would wait.
+   */
+  #onBehalf(snapshot: SpeakerSnapshot, live: ReadonlySet<string>, elections: ReadonlyMap<string, IPElection>): Map<string, WantedIP> {
+    for (const n of this.#held) if (!live.has(n)) this.#held.delete(n);
+    const out =
+      this.#held.size === 0
+        ? new Map<string, WantedIP>()
+        : planOnBehalf(elections, electL2(snapshot, new Set([...live].filter((n) => !this.#held.has(n)))), this.#deps.nodeName, this.#held, (node, e) => this.#macsOf(node, e));
+    if (out.size !== this.#onBehalfCount) {
+      this.#deps.log.info({ held: [...this.#held], ips: out.size }, out.size > 0 ? 'l2: answering for restarting peers with their MACs' : 'l2: no longer answering for restarting peers');
+      this.#onBehalfCount = out.size;
+    }
+    return out;
+  }
+
+  /** The MACs, by interface, a node's ServiceL2Status objects give for an IP it announces. */
+  #macsOf(node: string, e: IPElection): ReadonlyMap<string, MAC> | undefined {
+    for (const service of e.services) {
+      const [namespace, name] = splitKey(service);
+      const obj = this.#statusInformer.get(l2StatusName(namespace, name, e.ipText, node), this.#deps.namespace);
+      const interfaces = (obj?.status as ServiceL2StatusStatus | undefined)?.interfaces ?? [];
+      const macs = new Map<string, MAC>();
+      for (const i of interfaces) if (i.mac) macs.set(i.name, i.mac);
+      if (macs.size > 0) return macs;
+    }
+    return undefined;
   }
 
   #announce(targets: readonly AnnounceTarget[]): void {
@@ -462,10 +504,15 @@ export class L2Announcer implements Announcer {
     const desired: StatusObject[] = [];
     for (const [ipText, services] of this.#plan.services) {
       const interfaces = this.#responder.interfacesOf(ipText);
+      const macs = new Map<string, string>();
+      for (const n of interfaces) {
+        const mac = this.#responder.macOf(n);
+        if (mac) macs.set(n, mac);
+      }
       for (const service of services) {
         const [serviceNamespace, serviceName] = splitKey(service);
         desired.push(
-          l2StatusObject({ namespace: deps.namespace, node: deps.nodeName, serviceNamespace, serviceName, ipText, interfaces, ...(owner ? { owner } : {}) }),
+          l2StatusObject({ namespace: deps.namespace, node: deps.nodeName, serviceNamespace, serviceName, ipText, interfaces, macs, ...(owner ? { owner } : {}) }),
         );
       }
     }

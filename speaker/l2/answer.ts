@@ -10,6 +10,12 @@ import { decodeNdpFrame, neighborAdvertisementFrame } from './ndp.js';
 export interface AnsweredIP {
   readonly ipText: string;
   readonly ifindexes: ReadonlySet<number>;
+  /**
+   * Answering for another node (its speaker restarting): the MAC to answer with, by
+   * interface index. The frames still leave from this node's MAC; the answer's hardware
+   * address is the other node's, so traffic keeps going to it.
+   */
+  readonly onBehalf?: ReadonlyMap<number, MAC>;
 }
 
 export interface AnswerTable {
@@ -82,6 +88,8 @@ function decide(frame: Uint8Array, iface: ReceivingInterface, table: AnswerTable
     if (table.ownMacs.has(ethernet.source) || table.ownMacs.has(p.senderMAC)) return { ignored: 'own' };
     // Another host using or announcing one of our IPs (any interface: a claim is a claim).
     const claimed = table.v4.get(p.senderIP);
+    // The node answered for, speaking for itself again: not a conflict.
+    if (claimed && isOnBehalfMAC(claimed, p.senderMAC)) return { ignored: 'own' };
     if (claimed && p.senderIP !== 0n) {
       const conflict = { ipText: claimed.ipText, mac: p.senderMAC, kind: isGratuitous(p) ? ('garp' as const) : ('arpSender' as const) };
       if (isGratuitous(p) || p.operation === 'reply') return { conflict };
@@ -102,11 +110,11 @@ function decide(frame: Uint8Array, iface: ReceivingInterface, table: AnswerTable
     const claimed = table.v6.get(message.target);
     if (!claimed) return { ignored: 'notAnnounced' };
     const mac = message.targetLinkLayerAddress ?? ethernet.source;
-    if (table.ownMacs.has(mac)) return { ignored: 'own' };
+    if (table.ownMacs.has(mac) || isOnBehalfMAC(claimed, mac)) return { ignored: 'own' };
     return { conflict: { ipText: claimed.ipText, mac, kind: 'unsolicitedNA' } };
   }
   const from = table.v6.get(ip.source);
-  const conflict = from ? { ipText: from.ipText, mac: message.sourceLinkLayerAddress ?? ethernet.source, kind: 'nsSource' as const } : undefined;
+  const conflict = from && !isOnBehalfMAC(from, message.sourceLinkLayerAddress ?? ethernet.source) ? { ipText: from.ipText, mac: message.sourceLinkLayerAddress ?? ethernet.source, kind: 'nsSource' as const } : undefined;
   const found = lookup(table.v6, message.target, iface.index);
   if (typeof found === 'string') return { ...(conflict ? { conflict } : {}), ignored: found };
   // A DAD probe (source ::) for our IP is answered to all-nodes (RFC 4861 §7.2.4): the
@@ -114,7 +122,7 @@ function decide(frame: Uint8Array, iface: ReceivingInterface, table: AnswerTable
   return {
     ...(conflict ? { conflict } : {}),
     asked: found.ipText,
-    reply: neighborAdvertisementFrame(ndp.value, iface.mac),
+    reply: neighborAdvertisementFrame(ndp.value, iface.mac, found.onBehalf?.get(iface.index)),
     protocol: 'ndp',
   };
 }
@@ -122,5 +130,11 @@ function decide(frame: Uint8Array, iface: ReceivingInterface, table: AnswerTable
 function answerArp(request: ArpFrame, iface: ReceivingInterface, table: AnswerTable): FrameOutcome {
   const found = lookup(table.v4, request.arp.targetIP, iface.index);
   if (typeof found === 'string') return { ignored: found };
-  return { asked: found.ipText, reply: arpReplyFrame(request, iface.mac), protocol: 'arp' };
+  return { asked: found.ipText, reply: arpReplyFrame(request, iface.mac, found.onBehalf?.get(iface.index)), protocol: 'arp' };
+}
+
+function isOnBehalfMAC(a: AnsweredIP, mac: MAC): boolean {
+  if (!a.onBehalf) return false;
+  for (const m of a.onBehalf.values()) if (m === mac) return true;
+  return false;
 }

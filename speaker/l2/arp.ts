@@ -107,13 +107,14 @@ export function encodeArpFrame(frame: { ethernet: Omit<EthernetHeader, 'etherTyp
 /**
  * The reply to `request` from the owner of its target IP, `mac` (RFC 826 "Packet
  * reception": swap sender and target, fill in our hardware address, opcode reply), sent
- * unicast to the requester on the request's VLAN.
+ * unicast to the requester on the request's VLAN. `answerMAC`, when answering for another
+ * node, is the hardware address the answer carries; the frame still comes from `mac`.
  */
-export function arpReplyFrame(request: ArpFrame, mac: MAC): Uint8Array {
+export function arpReplyFrame(request: ArpFrame, mac: MAC, answerMAC: MAC = mac): Uint8Array {
   const { arp } = request;
   return encodeArpFrame({
     ethernet: { destination: arp.senderMAC, source: mac, ...(request.ethernet.vlan ? { vlan: request.ethernet.vlan } : {}) },
-    arp: { operation: 'reply', senderMAC: mac, senderIP: arp.targetIP, targetMAC: arp.senderMAC, targetIP: arp.senderIP },
+    arp: { operation: 'reply', senderMAC: answerMAC, senderIP: arp.targetIP, targetMAC: arp.senderMAC, targetIP: arp.senderIP },
   });
 }
 

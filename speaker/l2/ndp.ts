@@ -270,10 +270,11 @@ export function encodeNdpFrame(frame: { ethernet: Omit<EthernetHeader, 'etherTyp
  * The advertisement answering `solicitation` for its target, from `mac` (§7.2.4): to the
  * solicitation's source with Solicited set, or to all-nodes with Solicited clear when the
  * source is :: (DAD). Override is set, so a takeover replaces stale cache entries; the
- * target link-layer option is always included. The IPv6 source is the target itself
- * unless `source` names an address of the interface.
+ * target link-layer option is always included, with `answerMAC` (another node's, when
+ * answering for it; `mac` by default). The IPv6 source is the target itself unless
+ * `source` names an address of the interface.
  */
-export function neighborAdvertisementFrame(solicitation: NdpFrame, mac: MAC, source?: bigint): Uint8Array {
+export function neighborAdvertisementFrame(solicitation: NdpFrame, mac: MAC, answerMAC: MAC = mac, source?: bigint): Uint8Array {
   if (solicitation.message.type !== 'neighbor-solicitation') throw new TypeError('not a neighbor solicitation');
   const { target } = solicitation.message;
   const dad = solicitation.ip.source === 0n;
@@ -284,7 +285,7 @@ export function neighborAdvertisementFrame(solicitation: NdpFrame, mac: MAC, sou
   return encodeNdpFrame({
     ethernet: { destination: destinationMAC, source: mac, ...(solicitation.ethernet.vlan ? { vlan: solicitation.ethernet.vlan } : {}) },
     ip: { trafficClass: 0, flowLabel: 0, hopLimit: ND_HOP_LIMIT, source: source ?? target, destination },
-    message: { type: 'neighbor-advertisement', router: false, solicited: !dad, override: true, target, targetLinkLayerAddress: mac },
+    message: { type: 'neighbor-advertisement', router: false, solicited: !dad, override: true, target, targetLinkLayerAddress: answerMAC },
   });
 }
 

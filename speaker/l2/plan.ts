@@ -2,6 +2,7 @@
 // time: the IPs to answer for (with their L2Advertisement interfaces) and the Services it
 // announces on each. Pure.
 import type { IPElection } from '../election.js';
+import type { MAC } from './ethernet.js';
 import type { WantedIP } from './responder.js';
 
 export interface L2Plan {
@@ -22,6 +23,32 @@ export function planL2(elections: ReadonlyMap<string, IPElection>, self: string)
     services.set(text, e.services);
   }
   return { wanted, services };
+}
+
+/**
+ * The IPs this node answers for on behalf of held nodes (their speakers restarting,
+ * docs/l2.md): those a held node wins (`full`) that this node would win without the held
+ * nodes (`without`), answered with the held node's MACs so that traffic stays with it.
+ * An IP whose held winner's MACs are unknown is left unanswered, as before.
+ */
+export function planOnBehalf(
+  full: ReadonlyMap<string, IPElection>,
+  without: ReadonlyMap<string, IPElection>,
+  self: string,
+  held: ReadonlySet<string>,
+  macsOf: (node: string, election: IPElection) => ReadonlyMap<string, MAC> | undefined,
+): Map<string, WantedIP> {
+  const out = new Map<string, WantedIP>();
+  if (held.size === 0) return out;
+  for (const [text, e] of full) {
+    if (e.winner === undefined || !held.has(e.winner)) continue;
+    const mine = without.get(text);
+    if (mine?.winner !== self) continue;
+    const macs = macsOf(e.winner, e);
+    if (!macs || macs.size === 0) continue;
+    out.set(text, { ip: e.ip, interfaces: mine.interfaces, onBehalfOf: macs });
+  }
+  return out;
 }
 
 /** One Service on one IP. */

@@ -53,6 +53,11 @@ export interface ResponderOptions {
 export interface WantedIP {
   readonly ip: IP;
   readonly interfaces: readonly string[];
+  /**
+   * Answer for another node, with its MACs by interface name (a single one serves every
+   * interface): no gratuitous announcements, and only where a MAC is known.
+   */
+  readonly onBehalfOf?: ReadonlyMap<string, MAC>;
 }
 
 /** Interface facts the responder keeps: the filter's plus whether the link is up. */
@@ -105,6 +110,12 @@ export class Responder {
   setAnnounced(wanted: ReadonlyMap<string, WantedIP>): AnnounceTarget[] {
     this.#wanted = wanted;
     return this.#apply();
+  }
+
+  /** The MAC of the interface this node answers on by that name, if it has a socket there. */
+  macOf(ifname: string): MAC | undefined {
+    for (const s of this.#sockets.values()) if (s.name === ifname) return s.mac;
+    return undefined;
   }
 
   /** Interfaces answering for each announced IP, by name, sorted (for ServiceL2Status). */
@@ -195,12 +206,19 @@ export class Responder {
     const up = new Set(this.#infos.filter((i) => i.up).map((i) => i.index));
     for (const [text, w] of this.#wanted) {
       const ifindexes = new Set<number>();
+      const behalf = w.onBehalfOf;
+      const only = behalf?.size === 1 ? [...behalf.values()][0] : undefined;
+      const onBehalf = behalf ? new Map<number, MAC>() : undefined;
       for (const i of perIP.get(text) ?? []) {
         if (!this.#sockets.has(i.index)) continue;
+        if (onBehalf) {
+          const mac = behalf?.get(i.name) ?? only;
+          if (!mac) continue;
+          onBehalf.set(i.index, mac);
+        } else if (up.has(i.index)) pairs.add(pairKey(i.index, text));
         ifindexes.add(i.index);
-        if (up.has(i.index)) pairs.add(pairKey(i.index, text));
       }
-      (w.ip.family === 4 ? v4 : v6).set(w.ip.value, { ipText: text, ifindexes });
+      (w.ip.family === 4 ? v4 : v6).set(w.ip.value, { ipText: text, ifindexes, ...(onBehalf ? { onBehalf } : {}) });
     }
     const ownMacs = new Set([...this.#sockets.values()].map((s) => s.mac));
     // The table first: from here on, a lost IP is no longer answered.

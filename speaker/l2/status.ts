@@ -70,6 +70,8 @@ export interface L2StatusInput {
   ipText: string;
   /** Interfaces answering for the IP, by name. */
   interfaces: readonly string[];
+  /** Their MACs by name, where known: a peer answers with them while this speaker restarts. */
+  macs?: ReadonlyMap<string, string>;
   /** The Node, so that its deletion removes the object. */
   owner?: OwnerReference;
 }
@@ -93,7 +95,10 @@ export function l2StatusObject(o: L2StatusInput): StatusObject<ServiceL2StatusSt
       serviceName: o.serviceName,
       serviceNamespace: o.serviceNamespace,
       ip: o.ipText,
-      interfaces: [...o.interfaces].sort().map((name) => ({ name })),
+      interfaces: [...o.interfaces].sort().map((name) => {
+        const mac = o.macs?.get(name);
+        return mac ? { name, mac } : { name };
+      }),
     },
   };
 }

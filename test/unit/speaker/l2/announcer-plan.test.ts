@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { electL2 } from '../../../../speaker/election.js';
-import { diffL2, EMPTY_PLAN, planL2 } from '../../../../speaker/l2/plan.js';
+import { diffL2, EMPTY_PLAN, planL2, planOnBehalf } from '../../../../speaker/l2/plan.js';
 import { ad, config, node, service, snapshot } from '../election-helpers.js';
 
 const NODES = [node('n1'), node('n2'), node('n3')];
@@ -71,5 +71,31 @@ describe('speaker/l2/plan', () => {
     const again = diffL2(planL2(elections, b4), planL2(elections, b4));
     assert.deepEqual(again.newServices, []);
     assert.deepEqual(again.added, []);
+  });
+
+  it('planOnBehalf: the IPs of a held node go to exactly the node that would win them without it, with its MACs; unknown MACs, no answer', () => {
+    const full = electL2(SNAP, ALL);
+    const held = full.get('192.0.2.201')?.winner as string;
+    const without = electL2(SNAP, new Set([...ALL].filter((n) => n !== held)));
+    const macs = new Map([['eth0', '02:00:00:00:00:22']]);
+    const heldIPs = [...full.values()].filter((e) => e.winner === held).map((e) => e.ipText);
+    const answeredBy = new Map<string, string[]>();
+    for (const self of ALL) {
+      const plan = planOnBehalf(full, without, self, new Set([held]), (node) => (node === held ? macs : undefined));
+      if (self === held) assert.equal(plan.size, 0);
+      for (const [ip, w] of plan) {
+        assert.equal(w.onBehalfOf, macs);
+        assert.equal(without.get(ip)?.winner, self);
+        answeredBy.set(ip, [...(answeredBy.get(ip) ?? []), self]);
+      }
+    }
+    // Every IP of the held node that another node could announce (not 192.0.2.203: Local, endpoints on n3 only).
+    const coverable = heldIPs.filter((ip) => without.get(ip)?.winner !== undefined);
+    assert.ok(coverable.length >= 2);
+    assert.deepEqual([...answeredBy.keys()].sort(), coverable.sort());
+    for (const nodes of answeredBy.values()) assert.equal(nodes.length, 1, 'by one node');
+    const other = [...ALL].find((n) => n !== held) as string;
+    assert.equal(planOnBehalf(full, without, other, new Set([held]), () => undefined).size, 0, 'no MACs known: nothing');
+    assert.equal(planOnBehalf(full, without, other, new Set(), () => macs).size, 0, 'nobody held: nothing');
   });
 });

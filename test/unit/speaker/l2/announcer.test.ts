@@ -10,6 +10,8 @@ import { createMetrics, type Metrics } from '../../../../shared/metrics.js';
 import type { Announcer } from '../../../../speaker/announcer.js';
 import { electL2 } from '../../../../speaker/election.js';
 import { L2Announcer, l2AnnouncerFactory, type MembershipLike } from '../../../../speaker/l2/announcer.js';
+import { decodeArpFrame } from '../../../../speaker/l2/arp.js';
+import { decodeNdpFrame } from '../../../../speaker/l2/ndp.js';
 import { DEFAULT_L2_SETTINGS } from '../../../../speaker/l2/options.js';
 import { l2StatusName, l2StatusObject } from '../../../../speaker/l2/status.js';
 import type { MembershipEvent } from '../../../../speaker/membership/core.js';
@@ -124,6 +126,8 @@ interface Harness {
   sent(): string[];
   /** Does the responder answer ARP (or NS) for `ip` on eth0 right now? */
   answers(ip: string): boolean;
+  /** The hardware address eth0's answer for `ip` carries, and the frame's source MAC. */
+  answer(ip: string): { mac: string; from: string } | undefined;
 }
 
 async function harness(o: { secret?: boolean; writer?: RecordingWriter } = {}): Promise<Harness> {
@@ -165,6 +169,15 @@ async function harness(o: { secret?: boolean; writer?: RecordingWriter } = {}): 
   })(deps);
   const a = announcer as L2Announcer;
   let seen = 0;
+  const reply = (ip: string): Uint8Array | undefined => {
+    const s = io.socket(ETH0.index);
+    assert.ok(s);
+    const before = s.sent.length;
+    s.deliver(ip.includes(':') ? neighborSolicitation(ip) : arpRequest(ip));
+    const got = s.sent[before];
+    s.sent.splice(before);
+    return got;
+  };
   return {
     a,
     io,
@@ -184,14 +197,15 @@ async function harness(o: { secret?: boolean; writer?: RecordingWriter } = {}): 
       seen = all.length;
       return out;
     },
-    answers: (ip: string) => {
-      const s = io.socket(ETH0.index);
-      assert.ok(s);
-      const before = s.sent.length;
-      s.deliver(ip.includes(':') ? neighborSolicitation(ip) : arpRequest(ip));
-      const got = s.sent.length > before;
-      s.sent.splice(before);
-      return got;
+    answers: (ip: string) => reply(ip) !== undefined,
+    answer: (ip: string) => {
+      const frame = reply(ip);
+      if (!frame) return undefined;
+      const arp = decodeArpFrame(frame);
+      if (arp.ok) return { mac: arp.value.arp.senderMAC, from: arp.value.ethernet.source };
+      const ndp = decodeNdpFrame(frame);
+      assert.ok(ndp.ok && ndp.value.message.type === 'neighbor-advertisement');
+      return { mac: ndp.value.message.targetLinkLayerAddress ?? '', from: ndp.value.ethernet.source };
     },
   };
 }
@@ -300,6 +314,55 @@ describe('speaker/l2/announcer', () => {
       assert.ok(h.writer.calls.some((c) => c.startsWith(`apply ${l2StatusName(svc.namespace, svc.name, ip, 'n1')} `)), `n1's object for ${ip} written`);
     }
     await h.a.stop();
+  });
+
+  it('answers for a restarting (held) peer with its MAC, announcing nothing, until it is back; a hold that runs out is a takeover', async () => {
+    const N2_MAC = '02:00:00:00:00:22';
+    const held = async () => {
+      const h = await harness();
+      h.writer.external((store) => {
+        for (const ip of winners(NODES).get('n2') ?? []) {
+          const svc = serviceOf(ip);
+          const obj = l2StatusObject({ namespace: NS, node: 'n2', serviceNamespace: svc.namespace, serviceName: svc.name, ipText: ip, interfaces: ['eth0'], macs: new Map([['eth0', N2_MAC]]) });
+          store.set(obj.metadata.name, obj);
+        }
+      });
+      h.a.update(SNAP);
+      h.membership().emit(NODES, [{ type: 'ready' }]);
+      await h.clock.advance(10_000);
+      h.sent();
+      const n2 = winners(NODES).get('n2') ?? [];
+      const mineWithout = new Set(winners(['n1', 'n3']).get('n1') ?? []);
+      const inherited = n2.filter((ip) => mineWithout.has(ip));
+      const others = n2.filter((ip) => !mineWithout.has(ip));
+      assert.ok(inherited.length > 0 && others.length > 0, 'the fixture has n2 IPs going to n1 and to n3');
+      for (const ip of n2) assert.ok(!h.answers(ip), `${ip} is n2's`);
+      h.membership().emit(NODES, [{ type: 'hold', node: 'n2', ms: 10_000 }]);
+      return { h, inherited, others };
+    };
+
+    const { h, inherited, others } = await held();
+    for (const ip of inherited) assert.deepEqual(h.answer(ip), { mac: N2_MAC, from: ETH0.mac }, `${ip}: n2's MAC, from n1's interface`);
+    for (const ip of others) assert.ok(!h.answers(ip), `${ip} is n3's to answer for`);
+    for (const ip of winners(NODES).get('n1') ?? []) assert.equal(h.answer(ip)?.mac, ETH0.mac, 'its own IPs as before');
+    await h.clock.advance(10_000);
+    assert.deepEqual(garps(h.sent()), [], 'nothing announced for n2');
+    assert.ok(!h.writer.calls.some((c) => inherited.some((ip) => c.includes(`"node":"n1"`) && c.includes(`"ip":"${ip}"`))), 'no status object of its own');
+    // A gratuitous ARP from n2's MAC (its speaker back) is not a conflict.
+    h.io.socket(ETH0.index)?.deliver(foreignGarp(inherited.find((ip) => !ip.includes(':')) as string, N2_MAC));
+    assert.match(await h.metrics.registry.metrics(), /herald_layer2_conflicts_total 0|^(?![\s\S]*herald_layer2_conflicts_total\{)/);
+    h.membership().emit(NODES, [{ type: 'up', node: 'n2', reason: 'resumed' }]);
+    for (const ip of inherited) assert.ok(!h.answers(ip), `${ip}: n2 answers for itself again`);
+    await h.a.stop();
+
+    const expired = await held();
+    expired.h.membership().emit(['n1', 'n3'], [{ type: 'down', node: 'n2', reason: 'holdExpired' }]);
+    const sent = expired.h.sent();
+    for (const ip of expired.inherited) {
+      assert.deepEqual(expired.h.answer(ip), { mac: ETH0.mac, from: ETH0.mac }, `${ip} taken over`);
+      assert.ok(sent.some((l) => l.includes(` ${ip} is-at `) || l.startsWith(`na O ${ip} `)), `${ip} announced`);
+    }
+    await expired.h.a.stop();
   });
 
   it('losing an IP stops its answers at once and cancels its pending announcements', async () => {
@@ -436,7 +499,7 @@ describe('speaker/l2/announcer', () => {
   it('deletes its own leftovers from before a restart, and nothing it still announces', async () => {
     const writer = new RecordingWriter();
     const mine = winners(NODES).get('n1') ?? [];
-    const keep = l2StatusObject({ namespace: NS, node: 'n1', serviceNamespace: 'default', serviceName: serviceOf(mine[0] as string).name, ipText: mine[0] as string, interfaces: ['eth0'], owner: { apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'uid-n1' } });
+    const keep = l2StatusObject({ namespace: NS, node: 'n1', serviceNamespace: 'default', serviceName: serviceOf(mine[0] as string).name, ipText: mine[0] as string, interfaces: ['eth0'], macs: new Map([['eth0', ETH0.mac as string]]), owner: { apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'uid-n1' } });
     const stale = l2StatusObject({ namespace: NS, node: 'n1', serviceNamespace: 'default', serviceName: 'gone', ipText: '192.0.2.249', interfaces: ['eth0'] });
     writer.external((store) => {
       store.set(keep.metadata.name, keep);
@@ -470,14 +533,14 @@ describe('speaker/l2/announcer', () => {
     await h.a.stop();
   });
 
-  it('ServiceL2Status names the interfaces that answer', async () => {
+  it('ServiceL2Status names the interfaces that answer, with their MACs', async () => {
     const h = await harness();
     h.a.update(SNAP);
     h.membership().emit(NODES, [{ type: 'ready' }]);
     await h.clock.advance(100);
     const applies = h.writer.calls.filter((c) => c.startsWith('apply '));
     assert.equal(applies.length, [...electL2(SNAP, new Set(NODES)).values()].filter((e) => e.winner === 'n1').reduce((n, e) => n + e.services.length, 0));
-    for (const c of applies) assert.match(c, /"node":"n1".*"interfaces":\[\{"name":"eth0"\}\]/);
+    for (const c of applies) assert.ok(c.includes(`"node":"n1"`) && c.includes(`"interfaces":[{"name":"eth0","mac":"${ETH0.mac}"}]`), c);
     await h.a.stop();
   });
 });

@@ -77,6 +77,39 @@ describe('speaker/l2/responder', () => {
     assert.deepEqual(ask(ETH0.index, neighborSolicitation(V6, { source: '::' })), [`na O ${V6} target-mac ${ETH0.mac} to 33:33:00:00:00:01`]);
   });
 
+  it('answers for another node with its MAC (per interface, or one for all), announces nothing, and takes its claims for no conflict', () => {
+    const { io, r, ask, conflicts } = setup();
+    const HELD = '02:00:00:00:00:22';
+    const HELD1 = '02:00:00:00:01:22';
+    const behalf = (ip: string, macs: [string, string][]): [string, WantedIP] => [ip, { ip: ipOf(ip), interfaces: [], onBehalfOf: new Map(macs) }];
+    assert.deepEqual(r.setAnnounced(new Map([behalf(V4, [['eth0', HELD]]), behalf(V6, [['eth0', HELD]])])), [], 'nothing to announce');
+    assert.deepEqual(ask(ETH0.index, arpRequest(V4)), [`arp reply ${V4} is-at ${HELD} to ${CLIENT_MAC} tpa 192.0.2.100 tha ${CLIENT_MAC}`]);
+    assert.deepEqual(ask(ETH1.index, arpRequest(V4)), [`arp reply ${V4} is-at ${HELD} to ${CLIENT_MAC} tpa 192.0.2.100 tha ${CLIENT_MAC}`], 'one MAC serves every interface');
+    assert.deepEqual(ask(ETH0.index, neighborSolicitation(V6)), [`na SO ${V6} target-mac ${HELD} to ${CLIENT_MAC}`]);
+    assert.ok([...io.groups.keys()].includes('2/ff02::1:ff00:200'), 'joined the solicited-node group');
+    const sent = io.socket(ETH0.index)?.sent ?? [];
+    const last = sent[sent.length - 1];
+    assert.ok(last && describeFrame(last).startsWith('na '));
+    assert.equal(last.subarray(6, 12).join(':'), ETH0.mac.split(':').map((h) => Number.parseInt(h, 16)).join(':'), 'the frame leaves from this node\'s MAC');
+    assert.equal(r.announce({ ifindex: ETH0.index, ipText: V4 }), 0, 'no gratuitous ARP for another node');
+    assert.deepEqual(r.answering(), []);
+
+    // Two interfaces, two MACs: each answers with its own; an interface with no MAC of its own stays silent.
+    r.setAnnounced(new Map([behalf(V4, [['eth0', HELD], ['eth1', HELD1]])]));
+    assert.equal(ask(ETH1.index, arpRequest(V4))[0], `arp reply ${V4} is-at ${HELD1} to ${CLIENT_MAC} tpa 192.0.2.100 tha ${CLIENT_MAC}`);
+    r.setAnnounced(new Map([behalf(V4, [['eth0', HELD], ['bond0', HELD1]])]));
+    assert.deepEqual(ask(ETH1.index, arpRequest(V4)), []);
+
+    ask(ETH0.index, foreignGarp(V4, HELD));
+    assert.deepEqual(conflicts, [], 'the node answered for, announcing itself again');
+    ask(ETH0.index, foreignGarp(V4, OTHER_MAC));
+    assert.deepEqual(conflicts.map((c) => c.mac), [OTHER_MAC]);
+
+    // Answered for, then won: announced like any other win.
+    assert.deepEqual(r.setAnnounced(wanted([[V4]])).map((t) => t.ifindex).sort(), [ETH0.index, ETH1.index]);
+    assert.equal(ask(ETH0.index, arpRequest(V4))[0], `arp reply ${V4} is-at ${ETH0.mac} to ${CLIENT_MAC} tpa 192.0.2.100 tha ${CLIENT_MAC}`);
+  });
+
   it('stops answering the moment an IP is lost, and leaves its group', () => {
     const { io, r, ask } = setup();
     r.setAnnounced(wanted([[V4], [V6]]));
