@@ -4,6 +4,7 @@ import { createSocket } from 'node:dgram';
 import { Membership, type MembershipConfig } from '../../../speaker/membership/member.js';
 import { promMembershipMetrics } from '../../../speaker/membership/prom-metrics.js';
 import type { MembershipEvent } from '../../../speaker/membership/core.js';
+import type { MembershipMetrics } from '../../../speaker/membership/metrics.js';
 import type { MemberPeer } from '../../../speaker/membership/peers.js';
 import { createMetrics, type Metrics } from '../../../shared/metrics.js';
 
@@ -20,15 +21,46 @@ export class TestMember {
   readonly metrics: Metrics;
   readonly changes: Recorded[] = [];
 
+  /** Called as each datagram this member sent is handed to the kernel (its send callback). */
+  onSent: ((type: string) => void) | undefined;
+
   constructor(readonly name: string, cfg: Omit<MembershipConfig, 'node' | 'key'> & { key?: Uint8Array }) {
     this.metrics = createMetrics({ defaultMetrics: false });
-    this.member = new Membership({ key: KEY, ...cfg, node: name, metrics: promMembershipMetrics(this.metrics) });
+    const prom = promMembershipMetrics(this.metrics);
+    const metrics: MembershipMetrics = {
+      dropped: (reason, n) => prom.dropped(reason, n),
+      received: (type, n) => prom.received(type, n),
+      sent: (type, n) => {
+        prom.sent(type, n);
+        this.onSent?.(type);
+      },
+      sendError: (code, n) => prom.sendError(code, n),
+      transition: (direction, reason, n) => prom.transition(direction, reason, n),
+      livePeers: (count) => prom.livePeers(count),
+    };
+    this.member = new Membership({ key: KEY, ...cfg, node: name, metrics });
     this.member.onChange((live, events) => this.changes.push({ at: performance.now(), live: [...live].sort(), events }));
   }
 
   live(): string[] | undefined {
     const l = this.member.live();
     return l ? [...l].sort() : undefined;
+  }
+
+  /**
+   * Stops this member right after its next heartbeat: resolves with the time its last
+   * datagram was sent. Node runs a send's callback before the poll phase that reads it on
+   * loopback, so the peers hear it at or after that time.
+   */
+  stopAfterHeartbeat(): Promise<{ lastSent: number; stopped: Promise<void> }> {
+    return new Promise((resolve) => {
+      this.onSent = (type) => {
+        if (type !== 'alive') return;
+        this.onSent = undefined;
+        const lastSent = performance.now();
+        resolve({ lastSent, stopped: this.member.stop() });
+      };
+    });
   }
 
   /** The first change at or after `since` in which `node` went down. */
