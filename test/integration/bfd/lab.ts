@@ -210,7 +210,7 @@ export const FAST: BFDProfileModel = {
 export type RunnerEvent =
   | { event: 'ready'; t: number }
   | { event: 'added'; id: string; discriminator: number; t: number }
-  | { event: 'bfd'; id: string; state: string; diag: number; status: string; t: number }
+  | { event: 'bfd'; id: string; state: string; diag: number; status: string; t: number; /** When the last datagram from the peer arrived. */ lastRx?: number }
   | { event: 'bgp'; id: string; state: string; lastError?: string; t: number }
   | { event: 'bgpStopped'; id: string; t: number }
   | { event: 'drops'; counts: Record<string, number>; t: number }

@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { silentLogger, createLogger } from '../../../shared/log.js';
 import { attachBFD, BFDSessions, type BFDHandle, type BFDPeer } from '../../../speaker/bfd/index.js';
+import { MULTIHOP_PORT, SINGLE_HOP_PORT } from '../../../speaker/bfd/protocol.js';
+import { addressKey, NodeBFDTransport, type BFDTransport } from '../../../speaker/bfd/transport.js';
 import { BGPSession, type SessionConfig } from '../../../speaker/bgp/session.js';
 
 type Command =
@@ -22,7 +24,20 @@ type Command =
 const log = process.env.HLT_BFD_DEBUG ? createLogger({ component: 'lab', level: 'debug', destination: pino.destination({ dest: 2, sync: true }) }) : silentLogger();
 const out = (e: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify({ ...e, t: Date.now() })}\n`);
 
-const bfd = new BFDSessions({ log });
+// When a datagram last arrived, by listening port and source: a detection is timed from
+// the last packet herald heard (the peer's sending may lag its schedule on a loaded
+// machine), which the cut's time does not tell.
+const lastRx = new Map<string, number>();
+const real = new NodeBFDTransport(log);
+const transport: BFDTransport = {
+  listen: (family, port, onPacket) =>
+    real.listen(family, port, (data, from) => {
+      lastRx.set(`${port} ${addressKey(from)}`, Date.now());
+      onPacket(data, from);
+    }),
+  sender: (opts) => real.sender(opts),
+};
+const bfd = new BFDSessions({ log, transport });
 const handles = new Map<string, BFDHandle>();
 const bgp = new Map<string, { session: BGPSession; detach?: () => void }>();
 
@@ -31,7 +46,8 @@ async function handle(c: Command): Promise<void> {
     case 'add': {
       const h = bfd.add(c.peer);
       handles.set(c.id, h);
-      h.onState((state, diag) => out({ event: 'bfd', id: c.id, state, diag, status: h.status() }));
+      const rxKey = `${c.peer.multihop ? MULTIHOP_PORT : SINGLE_HOP_PORT} ${addressKey(c.peer.address)}`;
+      h.onState((state, diag) => out({ event: 'bfd', id: c.id, state, diag, status: h.status(), lastRx: lastRx.get(rxKey) }));
       out({ event: 'added', id: c.id, discriminator: h.localDiscriminator });
       return;
     }
