@@ -381,9 +381,11 @@ export class Membership {
           continue;
         }
         if (e.type === 'hold') {
-          // The live set is unchanged: nothing to report to the listeners.
+          // The live set is unchanged; the listeners hear of it all the same (the L2
+          // announcer answers for a held node meanwhile).
           this.m.transition('hold', 'leave');
           this.log.info({ peer: e.node, holdMs: e.ms }, 'membership: peer restarting; its node keeps its IPs while it is up');
+          changed ||= step.state.ready;
           continue;
         }
         this.m.transition(e.type, e.reason);

@@ -157,7 +157,7 @@ export async function deleteService(name: string, namespace = 'default'): Promis
   await api('DELETE', objectPath(SERVICES, namespace, name));
 }
 
-export async function listL2Statuses(): Promise<{ metadata: { name: string }; status?: { node?: string; ip?: string; serviceName?: string; interfaces?: { name: string }[] } }[]> {
+export async function listL2Statuses(): Promise<{ metadata: { name: string }; status?: { node?: string; ip?: string; serviceName?: string; interfaces?: { name: string; mac?: string }[] } }[]> {
   const r = await api<{ items: [] }>('GET', collectionPath(heraldResource('ServiceL2Status'), NAMESPACE));
   return r.items;
 }

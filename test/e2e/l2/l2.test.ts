@@ -16,13 +16,14 @@ import { keyring, signingKey } from '../../../speaker/membership/keyring.js';
 import { run, tryRun } from '../../lab/exec.js';
 import { logFile } from '../../lab/processes.js';
 import { httpGet } from '../../lab/probes.js';
-import { ROUTER_NS, type LabPlan } from '../../lab/plan.js';
+import { CLIENT_NS, hostByMac, ROUTER_NS, type LabPlan } from '../../lab/plan.js';
 import {
   acquireLab,
   answeringNodes,
   applyL2Config,
   createService,
   createServicesAtOnce,
+  forgetNeighbour,
   listL2Statuses,
   metricSum,
   nowMs,
@@ -116,7 +117,9 @@ const isRoot = process.getuid?.() === 0;
         async () => {
           const node = await soleAnswer(ip);
           const st = (await listL2Statuses()).filter((s) => s.status?.ip === ip);
-          const ok = st.length === 1 && st[0]?.status?.node === node && JSON.stringify(st[0]?.status?.interfaces) === '[{"name":"eth0"}]';
+          const ifs = st[0]?.status?.interfaces ?? [];
+          // The interface, with the MAC a peer answers with while this node's speaker restarts.
+          const ok = st.length === 1 && st[0]?.status?.node === node && ifs.length === 1 && ifs[0]?.name === 'eth0' && hostByMac(plan, ifs[0]?.mac ?? '') === node;
           return ok ? true : undefined;
         },
         20_000,
@@ -217,6 +220,36 @@ const isRoot = process.getuid?.() === 0;
     await cutUntilTakeover(p, leader, t1, 1000);
     await restartSpeaker(plan, leader);
     assert.equal(await soleAnswer(ip, 10_000), leader, 'the restarted speaker takes its IP back');
+  });
+
+  it('while a SIGTERMed speaker is away, another node answers ARP and NDP for its IPs with its MAC: a client that forgot the address still reaches it', async function () {
+    this.timeout(60_000);
+    const leaders = new Map<string, string>();
+    for (const ip of [...web, web2]) leaders.set(ip, await soleAnswer(ip));
+    const leader = leaders.get(web[0] as string) as string;
+    const held = [...leaders].filter(([, n]) => n === leader).map(([ip]) => ip);
+    const others = nodes().filter((n) => n !== leader);
+    const responses = async (ip: string): Promise<number> => {
+      let sum = 0;
+      for (const n of others) sum += metricSum(await speakerMetrics(n), 'herald_layer2_responses_sent', { ip });
+      return sum;
+    };
+    const before = new Map<string, number>();
+    for (const ip of held) before.set(ip, await responses(ip));
+    await signalSpeaker(leader, 'SIGTERM');
+    try {
+      for (const ip of held) {
+        // The client's kernel asks again (its entry is gone) and gets an answer naming the held node.
+        await forgetNeighbour(ip);
+        assert.equal(await httpGet(CLIENT_NS, ip), `${leader}\n`, `${ip}: resolved, and served by ${leader}, though its speaker is gone`);
+        const neigh = (await tryRun('ip', ['-n', CLIENT_NS, 'neigh', 'show', ip])).stdout.trim();
+        assert.equal(hostByMac(plan, /lladdr (\S+)/.exec(neigh)?.[1] ?? ''), leader, `${ip}: the client caches ${leader}'s MAC (${neigh})`);
+        assert.ok((await responses(ip)) > (before.get(ip) ?? 0), `${ip}: the answer came from another node`);
+      }
+    } finally {
+      await restartSpeaker(plan, leader);
+    }
+    for (const ip of held) assert.equal(await soleAnswer(ip, 10_000), leader, `${ip}: its own speaker answers again, nobody else`);
   });
 
   it('SIGTERM with no restart: the next node takes over when the hold runs out (10 s), without a lost probe', async function () {

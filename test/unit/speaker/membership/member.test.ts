@@ -96,7 +96,10 @@ describe('membership adapter options', () => {
       const b2 = await member('b');
       b2.setPeers([{ name: 'a', address: '127.0.0.1', port: a.port() as number }]);
       await until('b resumed', () => events.some((e) => e.type === 'up' && e.node === 'b'));
-      assert.deepEqual(events, [{ type: 'up', node: 'b', reason: 'resumed' }]);
+      assert.deepEqual(events, [
+        { type: 'hold', node: 'b', ms: 5000 },
+        { type: 'up', node: 'b', reason: 'resumed' },
+      ], 'the hold is reported, the live set unchanged, then the resumption');
       assert.ok(a.live()?.has('b'));
     });
 
@@ -114,7 +117,10 @@ describe('membership adapter options', () => {
       await until('b down', () => a.live()?.has('b') === false, 2000);
       const took = Date.now() - t0;
       assert.ok(took >= 200 && took < 1000, `down after ${took} ms`);
-      assert.deepEqual(events, [{ type: 'down', node: 'b', reason: 'nodeGone' }]);
+      assert.deepEqual(events, [
+        { type: 'hold', node: 'b', ms: 10_000 },
+        { type: 'down', node: 'b', reason: 'nodeGone' },
+      ]);
     });
 
     it('with no hold, a leave takes the peer down at once', async () => {
