@@ -29,10 +29,20 @@ export interface NativeAddon {
   ): number;
   tcpSetMD5(fd: number, peerAddress: string, key: Uint8Array | null): void;
   closeFd(fd: number): void;
+  udpOpen(
+    family: 4 | 6,
+    port: number,
+    callback: (err: NodeJS.ErrnoException | null, data?: Buffer, address?: string, ttl?: number) => void,
+  ): UdpHandle;
+  udpClose(handle: UdpHandle): void;
+  udpRef(handle: UdpHandle, ref: boolean): void;
 }
 
 /** An open packet socket inside the addon (a Node-API external). */
 export type PacketHandle = { readonly __packetHandle: unique symbol };
+
+/** An open UDP socket inside the addon (a Node-API external). */
+export type UdpHandle = { readonly __udpHandle: unique symbol };
 
 /** The addon is not built or cannot be loaded on this platform. */
 export class NativeUnavailableError extends Error {

@@ -7,7 +7,9 @@
       "sources": [
         "src/addon.c",
         "src/common.c",
+        "src/pollsock.c",
         "src/packet.c",
+        "src/udp.c",
         "src/mcast.c",
         "src/netdev.c",
         "src/tcp.c"

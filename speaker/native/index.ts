@@ -4,6 +4,7 @@
 // - MulticastMemberships: IPv6 solicited-node group joins per interface.
 // - listInterfaces: interface facts for choosing where to answer.
 // - openTcpSocket / connectTcp / listenTcp / setMD5: BGP's TCP with TCP-MD5, TTL, GTSM.
+// - TtlUdpSocket: UDP with each datagram's received TTL / hop limit (BFD's GTSM check).
 export { nativeAddon, nativeAvailable, NativeUnavailableError, type NativeAddon } from './addon.js';
 export {
   assemble,
@@ -40,3 +41,4 @@ export {
   type TcpListener,
   type TcpSocketOptions,
 } from './tcp.js';
+export { TtlUdpSocket, type ReceivedDatagram, type TtlUdpSocketOptions } from './udp.js';

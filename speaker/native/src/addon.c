@@ -8,11 +8,13 @@ void herald_packet_init(napi_env env, napi_value exports);
 void herald_mcast_init(napi_env env, napi_value exports);
 void herald_netdev_init(napi_env env, napi_value exports);
 void herald_tcp_init(napi_env env, napi_value exports);
+void herald_udp_init(napi_env env, napi_value exports);
 
 NAPI_MODULE_INIT() {
   herald_packet_init(env, exports);
   herald_mcast_init(env, exports);
   herald_netdev_init(env, exports);
   herald_tcp_init(env, exports);
+  herald_udp_init(env, exports);
   return exports;
 }

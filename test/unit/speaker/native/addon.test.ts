@@ -11,7 +11,7 @@ describe('native addon', function () {
 
   it('exports the functions index.ts wraps', () => {
     assert.deepEqual(Object.keys(nativeAddon()).sort(), [
-      'closeFd', 'driverName', 'mcastJoin', 'mcastLeave', 'mcastOpen', 'packetClose', 'packetOpen', 'packetRef', 'packetSend', 'tcpSetMD5', 'tcpSocket',
+      'closeFd', 'driverName', 'mcastJoin', 'mcastLeave', 'mcastOpen', 'packetClose', 'packetOpen', 'packetRef', 'packetSend', 'tcpSetMD5', 'tcpSocket', 'udpClose', 'udpOpen', 'udpRef',
     ]);
   });
 
@@ -26,6 +26,9 @@ describe('native addon', function () {
     bad(() => n.packetOpen(1, 3, new Uint8Array(7), () => {}));
     bad(() => n.packetSend({} as never, new Uint8Array(1)));
     bad(() => n.mcastJoin(0, 1, '2001:db8::1'));
+    bad(() => n.udpOpen(5 as 4, 3784, () => {}));
+    bad(() => n.udpOpen(4, 0, () => {}));
+    bad(() => n.udpClose({} as never));
   });
 
   it('reports system errors like Node does: code, negative errno, syscall', () => {
