@@ -3,9 +3,13 @@
 // (RFC 5880 §6.8.6: by Your Discriminator, or by the source address while that is 0),
 // carries out the actions each step returns and tells subscribers about state changes.
 //
+// Received packets are checked for their TTL / hop limit (GTSM, RFC 5082): single-hop
+// ones must arrive with 255 (RFC 5881 §5), multihop ones with at least the profile's
+// minimumTtl (RFC 5883 §5); others are dropped and counted (`ttl`). Without the native
+// addon the TTL cannot be read and is not checked (transport.ts).
+//
 // Not implemented: the Echo function (profiles' echoMode/echoInterval are accepted and
-// ignored, §6.4 makes echo optional), Demand mode, authentication, and checking the TTL
-// of received packets (see transport.ts), hence also a multihop minimumTtl.
+// ignored, §6.4 makes echo optional), Demand mode and authentication.
 //
 // Passive sessions speak only once a packet names them or carries Your Discriminator 0
 // from their peer (RFC 5880 §6.1). RFC 5880 §6.8.1 has the peer forget a discriminator
@@ -17,7 +21,7 @@ import type { BFDProfileModel } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/log.js';
 import { initialState, isQuiet, step, type BFDConfig, type BFDEvent, type BFDSessionState } from './fsm.js';
 import { BFDDecodeError, decodeControl, encodeControl } from './packet.js';
-import { diagText, MULTIHOP_PORT, SINGLE_HOP_PORT, type BFDState, type Diag } from './protocol.js';
+import { diagText, MULTIHOP_PORT, SEND_TTL, SINGLE_HOP_PORT, type BFDState, type Diag } from './protocol.js';
 import { bfdStatus } from './status.js';
 import { addressKey, familyOf, NodeBFDTransport, type BFDListener, type BFDSender, type BFDTransport, type Family } from './transport.js';
 import { SerialQueue } from '../../shared/serial-queue.js';
@@ -305,7 +309,7 @@ export class BFDSessions {
     const existing = this.listeners.get(key);
     if (existing) return existing;
     const entry: { ready: Promise<BFDListener | undefined>; problem?: string } = {
-      ready: this.transport.listen(family, port, (data, from) => this.enqueue(() => this.receive(kind, data, from))).catch((err: unknown) => {
+      ready: this.transport.listen(family, port, (data, from, ttl) => this.enqueue(() => this.receive(kind, data, from, ttl))).catch((err: unknown) => {
         const e = err as NodeJS.ErrnoException;
         entry.problem = `cannot listen on UDP ${port}: ${e.code ?? e.message}`;
         this.log.error({ err, port, family }, 'BFD cannot listen: sessions of this family stay Down');
@@ -317,8 +321,10 @@ export class BFDSessions {
     return entry;
   }
 
-  private receive(kind: Kind, data: Buffer, from: string): void {
+  private receive(kind: Kind, data: Buffer, from: string, ttl: number | undefined): void {
     if (this.closed) return;
+    // Single-hop: only a packet sent with 255 can come from the link itself (RFC 5881 §5).
+    if (kind === 'single' && ttl !== undefined && ttl !== SEND_TTL) return this.count('ttl');
     let decoded;
     try {
       decoded = decodeControl(data);
@@ -334,6 +340,7 @@ export class BFDSessions {
     if (!s) return this.count('no-session');
     // A discriminator names one session, which speaks to one address over one port.
     if (s.key !== from || s.kind !== kind) return this.count('address-mismatch');
+    if (kind === 'multi' && ttl !== undefined && ttl < s.peer.profile.minimumTtl) return this.count('ttl');
     s.lastSendError = undefined;
     this.stepSession(s, { type: 'received', packet: p });
   }

@@ -1,18 +1,20 @@
-// BFD over UDP (RFC 5881 single-hop, RFC 5883 multihop) with node:dgram: one listening
-// socket per family and port, shared by every session, and one sending socket per
-// session, bound to its own source port in 49152–65535 (RFC 5881 §4: fixed for the
-// session, and unique, so the peer can tell sessions apart) and sending with TTL / hop
-// limit 255 (RFC 5881 §5, GTSM).
+// BFD over UDP (RFC 5881 single-hop, RFC 5883 multihop): one listening socket per family
+// and port, shared by every session, and one sending socket per session (node:dgram),
+// bound to its own source port in 49152–65535 (RFC 5881 §4: fixed for the session, and
+// unique, so the peer can tell sessions apart) and sending with TTL / hop limit 255
+// (RFC 5881 §5, GTSM).
 //
-// Not done: RFC 5881 §5 also asks the receiver to drop single-hop packets whose TTL is
-// not 255 (and RFC 5883 §5 multihop packets below a configured minimum). node:dgram
-// cannot read the TTL of a received datagram (no IP_RECVTTL, no recvmsg), and the native
-// addon (speaker/native) has no UDP socket. A forged packet from off the link therefore
-// reaches the state machine; it must still name our discriminator (or come from the
-// peer's address with Your Discriminator 0) to have any effect.
+// The listening sockets are the native addon's (speaker/native/udp.ts), which report
+// each datagram's TTL / hop limit for the sessions to check (session.ts); node:dgram
+// cannot read it. Without the addon they fall back to node:dgram, say so once, and the
+// TTL goes unchecked: a forged packet from off the link then reaches the state machine,
+// where it must still name our discriminator (or come from the peer's address with Your
+// Discriminator 0) to have any effect.
 import dgram from 'node:dgram';
 import type { Logger } from '../../shared/log.js';
 import { canonicalIP, parseIP } from '../../shared/ip/ip.js';
+import { nativeAvailable } from '../native/addon.js';
+import { TtlUdpSocket } from '../native/udp.js';
 import { SEND_TTL, SOURCE_PORT_MAX, SOURCE_PORT_MIN } from './protocol.js';
 
 export type Family = 4 | 6;
@@ -37,8 +39,12 @@ export interface SenderOptions {
 }
 
 export interface BFDTransport {
-  /** Delivers every datagram arriving on `port` of `family` to onPacket with its source address (canonical, no zone). */
-  listen(family: Family, port: number, onPacket: (data: Buffer, from: string) => void): Promise<BFDListener>;
+  /**
+   * Delivers every datagram arriving on `port` of `family` to onPacket with its source
+   * address (canonical, no zone) and the TTL / hop limit it arrived with (undefined when
+   * it cannot be read).
+   */
+  listen(family: Family, port: number, onPacket: (data: Buffer, from: string, ttl?: number) => void): Promise<BFDListener>;
   sender(opts: SenderOptions): BFDSender;
 }
 
@@ -142,14 +148,35 @@ class DgramSender implements BFDSender {
   }
 }
 
-/** node:dgram sockets. `rand` picks source ports. */
+/** The addon's listening sockets (node:dgram without it) and node:dgram senders. `rand` picks source ports. */
 export class NodeBFDTransport implements BFDTransport {
+  private warned = false;
+
   constructor(
     private readonly log: Logger,
     private readonly rand: () => number = Math.random,
+    /** Listen with the addon's TTL-reporting sockets; default: when the addon loads. */
+    private readonly native: boolean = nativeAvailable(),
   ) {}
 
-  listen(family: Family, port: number, onPacket: (data: Buffer, from: string) => void): Promise<BFDListener> {
+  listen(family: Family, port: number, onPacket: (data: Buffer, from: string, ttl?: number) => void): Promise<BFDListener> {
+    if (this.native) {
+      try {
+        const socket = new TtlUdpSocket({
+          family,
+          port,
+          onMessage: (d) => onPacket(d.data, addressKey(d.address), d.ttl),
+          onError: (err) => this.log.warn({ err, port, family }, 'BFD listening socket error'),
+        });
+        return Promise.resolve({ close: () => socket.close() });
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (!this.warned) {
+      this.warned = true;
+      this.log.warn('BFD: herald-native unavailable; the TTL of received packets is not checked (RFC 5881 §5)');
+    }
     const socket = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', ...(family === 6 ? { ipv6Only: true } : {}) });
     return new Promise((resolve, reject) => {
       const onBindError = (err: Error): void => {
@@ -160,7 +187,7 @@ export class NodeBFDTransport implements BFDTransport {
       socket.bind({ port, address: family === 4 ? '0.0.0.0' : '::', exclusive: true }, () => {
         socket.off('error', onBindError);
         socket.on('error', (err) => this.log.warn({ err, port, family }, 'BFD listening socket error'));
-        socket.on('message', (msg, rinfo) => onPacket(msg, addressKey(rinfo.address)));
+        socket.on('message', (msg, rinfo) => onPacket(msg, addressKey(rinfo.address), undefined));
         let closed = false;
         resolve({
           close: () => {

@@ -1,6 +1,7 @@
-// The node:dgram transport over loopback (no root): source ports in 49152–65535 and fixed
-// per session (RFC 5881 §4), two BFDSessions reaching Up over real sockets and one
-// telling the other AdminDown, and a listening port already taken showing in the status.
+// The transport over loopback (no root): source ports in 49152–65535 and fixed per
+// session (RFC 5881 §4), two BFDSessions reaching Up over real sockets, dropping a
+// datagram not sent with TTL 255 and one telling the other AdminDown, and a listening
+// port already taken showing in the status.
 import { strict as assert } from 'node:assert';
 import dgram from 'node:dgram';
 import type { BFDProfileModel } from '../../../shared/config/types.js';
@@ -63,13 +64,21 @@ describe('speaker/bfd transport over loopback', function () {
     const ha = a.add({ address: '127.0.0.1', profile });
     const hb = b.add({ address: '127.0.0.1', localAddress: '127.0.0.1', profile });
     await waitFor('both Up', () => (ha.state() === 'Up' && hb.state() === 'Up') || undefined, 5000, 10);
+    // A datagram sent with TTL 64, as from off the link, is dropped before it is read (RFC 5881 §5).
+    const offLink = dgram.createSocket('udp4');
+    cleanups.push(() => offLink.close());
+    await new Promise<void>((r) => offLink.bind(0, '127.0.0.1', () => r()));
+    offLink.setTTL(64);
+    offLink.send(Buffer.alloc(24), base + 1, '127.0.0.1');
+    await waitFor('the TTL drop', () => a.dropCounts().ttl === 1 || undefined, 3000, 10);
+    assert.equal(ha.state(), 'Up');
     const downs: string[] = [];
     ha.onState((s, _d, info) => downs.push(`${s}/${info.remoteState}`));
     await b.close();
     await waitFor('A Down', () => ha.state() === 'Down' || undefined, 3000, 10);
     assert.deepEqual(downs, ['Down/AdminDown']);
     assert.equal(ha.status(), 'Down (Neighbor Signaled Session Down)');
-    assert.deepEqual(a.dropCounts(), {});
+    assert.deepEqual(a.dropCounts(), { ttl: 1 });
   });
 
   it('reports a listening port already taken', async () => {

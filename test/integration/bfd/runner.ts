@@ -31,9 +31,9 @@ const lastRx = new Map<string, number>();
 const real = new NodeBFDTransport(log);
 const transport: BFDTransport = {
   listen: (family, port, onPacket) =>
-    real.listen(family, port, (data, from) => {
+    real.listen(family, port, (data, from, ttl) => {
       lastRx.set(`${port} ${addressKey(from)}`, Date.now());
-      onPacket(data, from);
+      onPacket(data, from, ttl);
     }),
   sender: (opts) => real.sender(opts),
 };

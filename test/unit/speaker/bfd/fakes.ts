@@ -1,5 +1,6 @@
 // An in-memory UDP network for BFD driver tests: each host gets a BFDTransport; datagrams
 // cross on setImmediate (FakeClock.advance lets those run), can be cut, and are recorded.
+// They arrive with the TTL `ttlOnArrival` (255: sent on the link itself), or the one given.
 import type { BFDListener, BFDSender, BFDTransport, Family, SenderOptions } from '../../../../speaker/bfd/transport.js';
 import { addressKey } from '../../../../speaker/bfd/transport.js';
 
@@ -8,20 +9,23 @@ export interface Datagram {
   readonly to: string;
   readonly port: number;
   readonly data: Buffer;
+  readonly ttl?: number;
 }
 
 export class FakeNetwork {
   readonly sent: Datagram[] = [];
   /** Drop every datagram while set (a cut link). */
   cut = false;
-  private readonly listeners = new Map<string, (data: Buffer, from: string) => void>();
+  /** The TTL senders' datagrams arrive with: 255 on one link, less past routers. */
+  ttlOnArrival = 255;
+  private readonly listeners = new Map<string, (data: Buffer, from: string, ttl?: number) => void>();
 
   /** The transport of a host with these addresses; the first is its default source. */
   host(...addresses: string[]): FakeHost {
     return new FakeHost(this, addresses);
   }
 
-  register(address: string, port: number, fn: (data: Buffer, from: string) => void): () => void {
+  register(address: string, port: number, fn: (data: Buffer, from: string, ttl?: number) => void): () => void {
     const key = `${addressKey(address)}/${port}`;
     this.listeners.set(key, fn);
     return () => this.listeners.delete(key);
@@ -31,12 +35,13 @@ export class FakeNetwork {
     this.sent.push(d);
     if (this.cut) return;
     const fn = this.listeners.get(`${addressKey(d.to)}/${d.port}`);
-    if (fn) setImmediate(() => fn(Buffer.from(d.data), addressKey(d.from)));
+    const ttl = d.ttl ?? this.ttlOnArrival;
+    if (fn) setImmediate(() => fn(Buffer.from(d.data), addressKey(d.from), ttl));
   }
 
-  /** Injects a datagram as if `from` had sent it. */
-  inject(from: string, to: string, port: number, data: Buffer): void {
-    this.deliver({ from, to, port, data });
+  /** Injects a datagram as if `from` had sent it, arriving with `ttl` (default ttlOnArrival). */
+  inject(from: string, to: string, port: number, data: Buffer, ttl?: number): void {
+    this.deliver({ from, to, port, data, ...(ttl !== undefined ? { ttl } : {}) });
   }
 }
 
@@ -51,7 +56,7 @@ export class FakeHost implements BFDTransport {
     readonly addresses: string[],
   ) {}
 
-  listen(family: Family, port: number, onPacket: (data: Buffer, from: string) => void): Promise<BFDListener> {
+  listen(family: Family, port: number, onPacket: (data: Buffer, from: string, ttl?: number) => void): Promise<BFDListener> {
     if (this.listenError) return Promise.reject(Object.assign(new Error(`bind ${this.listenError}`), { code: this.listenError }));
     const entry = { family, port, closed: false };
     this.listens.push(entry);

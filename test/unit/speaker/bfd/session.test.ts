@@ -286,4 +286,30 @@ describe('speaker/bfd sessions (driver)', () => {
     await a.sessions.close();
     await b.sessions.close();
   });
+
+  it('GTSM: single-hop packets not sent with TTL 255 are dropped (a session past a router goes Down); multihop ones below minimumTtl too', async () => {
+    const { clock, net, a, b } = pair();
+    const ha = a.sessions.add({ address: B, profile });
+    const hb = b.sessions.add({ address: A, profile });
+    await until(clock, () => ha.state() === 'Up' && hb.state() === 'Up');
+    net.ttlOnArrival = 254;
+    await until(clock, () => ha.state() === 'Down' && hb.state() === 'Down', 2000);
+    assert.ok((a.sessions.dropCounts().ttl ?? 0) >= 3, JSON.stringify(a.sessions.dropCounts()));
+    net.ttlOnArrival = 255;
+    await until(clock, () => ha.state() === 'Up' && hb.state() === 'Up');
+    await a.sessions.close();
+    await b.sessions.close();
+
+    const m = pair();
+    const hop = { ...profile, minimumTtl: 250 };
+    const ma = m.a.sessions.add({ address: B, profile: hop, multihop: true });
+    const mb = m.b.sessions.add({ address: A, profile: hop, multihop: true });
+    m.net.ttlOnArrival = 250;
+    await until(m.clock, () => ma.state() === 'Up' && mb.state() === 'Up');
+    m.net.ttlOnArrival = 249;
+    await until(m.clock, () => ma.state() === 'Down', 2000);
+    assert.ok((m.a.sessions.dropCounts().ttl ?? 0) >= 3);
+    await m.a.sessions.close();
+    await m.b.sessions.close();
+  });
 });
