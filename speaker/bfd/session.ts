@@ -71,6 +71,8 @@ export interface BFDSessionsOptions {
   readonly transport?: BFDTransport;
   /** Tests: ports other than 3784 / 4784. */
   readonly ports?: { readonly singleHop?: PortPair; readonly multihop?: PortPair };
+  /** Told of each datagram dropped before reaching a session, with the reason (herald_bfd_dropped_total). */
+  readonly onDrop?: (reason: string) => void;
 }
 
 /** Why received datagrams were not handed to a session, counted. */
@@ -115,12 +117,14 @@ export class BFDSessions {
   private readonly byPeer = new Map<string, Session[]>();
   private readonly listeners = new Map<string, { ready: Promise<BFDListener | undefined>; problem?: string }>();
   private readonly drops: BFDDropCounts = {};
+  private readonly onDrop: ((reason: string) => void) | undefined;
   private readonly serial = new SerialQueue();
   private closed = false;
   private echoWarned = false;
 
   constructor(opts: BFDSessionsOptions) {
     this.log = opts.log.child({ protocol: 'bfd' });
+    this.onDrop = opts.onDrop;
     this.clock = opts.clock ?? realClock;
     this.rand = opts.rand ?? Math.random;
     this.transport = opts.transport ?? new NodeBFDTransport(this.log, this.rand);
@@ -362,6 +366,7 @@ export class BFDSessions {
 
   private count(reason: string): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+    this.onDrop?.(reason);
   }
 
   // ---- randomness ----

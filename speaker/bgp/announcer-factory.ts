@@ -31,6 +31,15 @@ function nodeOwner(deps: SpeakerDeps): OwnerReference | undefined {
   return uid ? { apiVersion: 'v1', kind: 'Node', name: deps.nodeName, uid } : undefined;
 }
 
+/**
+ * herald_bfd_dropped_total{reason}: received BFD datagrams that reached no session —
+ * malformed, unknown discriminator, wrong address, or a TTL that did not pass GTSM (`ttl`).
+ */
+function bfdDropCounter(deps: SpeakerDeps): (reason: string) => void {
+  const dropped = deps.metrics.counter<'reason'>({ name: 'bfd_dropped_total', help: 'Received BFD datagrams dropped before reaching a session, by reason.', labelNames: ['reason'] });
+  return (reason) => dropped.inc({ reason });
+}
+
 export const bgpAnnouncerFactory: AnnouncerFactory = async (deps) => {
   const [sessionStates, serviceStatuses] = await Promise.all([listOwned(deps, SESSION_STATES), listOwned(deps, SERVICE_STATUSES)]);
   return new BGPAnnouncer({
@@ -42,7 +51,7 @@ export const bgpAnnouncerFactory: AnnouncerFactory = async (deps) => {
     events: deps.events,
     metrics: deps.metrics,
     newSession: (cfg) => new BGPSession(cfg, { log: deps.log, clock: deps.clock }),
-    bfd: new BFDSessions({ log: deps.log, clock: deps.clock }),
+    bfd: new BFDSessions({ log: deps.log, clock: deps.clock, onDrop: bfdDropCounter(deps) }),
     existing: { sessionStates, serviceStatuses },
     serviceRef: (namespace, name) => {
       const uid = (deps.informers.services.get(name, namespace) as K8sObject | undefined)?.metadata?.uid;

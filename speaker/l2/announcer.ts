@@ -22,7 +22,7 @@
 // "Restarts"; docs/l2.md). With `--l2-restart-hold-ms 0` they take the IPs over and
 // announce at once, while this node still answers (make-before-break).
 import { networkInterfaces } from 'node:os';
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { ServiceL2StatusStatus } from '../../shared/api/types.js';
 import { createInformer, type Informer } from '../../shared/k8s/informer.js';
 import type { StatusObject } from '../../shared/k8s/writers.js';
@@ -89,6 +89,7 @@ interface L2Metrics {
   conflicts: Counter<'ip'>;
   failover: Histogram<string>;
   announced: SampledGauge<(typeof ANNOUNCED_METRIC.labelNames)[number]>;
+  onBehalf: Gauge;
 }
 
 function l2Metrics(m: Metrics): L2Metrics {
@@ -104,6 +105,7 @@ function l2Metrics(m: Metrics): L2Metrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     }),
     announced: m.sampledGauge(ANNOUNCED_METRIC),
+    onBehalf: m.gauge({ name: 'layer2_answering_for_restarting_peers', help: 'IPs this node answers ARP/NDP for with the MAC of a peer whose speaker is restarting.' }),
   };
 }
 
@@ -452,6 +454,7 @@ export class L2Announcer implements Announcer {
     if (out.size !== this.#onBehalfCount) {
       this.#deps.log.info({ held: [...this.#held], ips: out.size }, out.size > 0 ? 'l2: answering for restarting peers with their MACs' : 'l2: no longer answering for restarting peers');
       this.#onBehalfCount = out.size;
+      this.#m.onBehalf.set(out.size);
     }
     return out;
   }

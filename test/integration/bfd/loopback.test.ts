@@ -58,7 +58,8 @@ describe('speaker/bfd transport over loopback', function () {
   });
 
   it('two speakers over real sockets reach Up; closing one tells the other AdminDown', async () => {
-    const a = new BFDSessions({ log: silentLogger(), ports: { singleHop: { listen: base + 1, peer: base + 2 } } });
+    const told: string[] = [];
+    const a = new BFDSessions({ log: silentLogger(), ports: { singleHop: { listen: base + 1, peer: base + 2 } }, onDrop: (r) => told.push(r) });
     const b = new BFDSessions({ log: silentLogger(), ports: { singleHop: { listen: base + 2, peer: base + 1 } } });
     cleanups.push(() => a.close(), () => b.close());
     const ha = a.add({ address: '127.0.0.1', profile });
@@ -71,6 +72,7 @@ describe('speaker/bfd transport over loopback', function () {
     offLink.setTTL(64);
     offLink.send(Buffer.alloc(24), base + 1, '127.0.0.1');
     await waitFor('the TTL drop', () => a.dropCounts().ttl === 1 || undefined, 3000, 10);
+    assert.deepEqual(told, ['ttl'], 'told, for herald_bfd_dropped_total');
     assert.equal(ha.state(), 'Up');
     const downs: string[] = [];
     ha.onState((s, _d, info) => downs.push(`${s}/${info.remoteState}`));

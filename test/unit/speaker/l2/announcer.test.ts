@@ -343,6 +343,7 @@ describe('speaker/l2/announcer', () => {
 
     const { h, inherited, others } = await held();
     for (const ip of inherited) assert.deepEqual(h.answer(ip), { mac: N2_MAC, from: ETH0.mac }, `${ip}: n2's MAC, from n1's interface`);
+    assert.match(await h.metrics.registry.metrics(), new RegExp(`herald_layer2_answering_for_restarting_peers ${inherited.length}\\n`));
     for (const ip of others) assert.ok(!h.answers(ip), `${ip} is n3's to answer for`);
     for (const ip of winners(NODES).get('n1') ?? []) assert.equal(h.answer(ip)?.mac, ETH0.mac, 'its own IPs as before');
     await h.clock.advance(10_000);
@@ -353,6 +354,7 @@ describe('speaker/l2/announcer', () => {
     assert.match(await h.metrics.registry.metrics(), /herald_layer2_conflicts_total 0|^(?![\s\S]*herald_layer2_conflicts_total\{)/);
     h.membership().emit(NODES, [{ type: 'up', node: 'n2', reason: 'resumed' }]);
     for (const ip of inherited) assert.ok(!h.answers(ip), `${ip}: n2 answers for itself again`);
+    assert.match(await h.metrics.registry.metrics(), /herald_layer2_answering_for_restarting_peers 0\n/);
     await h.a.stop();
 
     const expired = await held();
