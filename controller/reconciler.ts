@@ -308,6 +308,15 @@ export class Reconciler {
         this.pendingSince.delete(key);
       }
       if (o.changed) this.log.info({ service: key, ip: o.texts, pool: o.pool }, 'IP allocated');
+      // Newly given an address nothing will announce: the Service says so where its owner looks.
+      if (o.changed && this.advertised && (this.advertised.get(o.pool) ?? []).length === 0) {
+        this.o.events.event(
+          svc,
+          'Warning',
+          'NotAdvertised',
+          `no L2Advertisement or BGPAdvertisement covers pool "${o.pool}": ${o.texts.join(', ')} is assigned, but no node announces it`,
+        );
+      }
     } else if (o.kind === 'failed') {
       this.o.metrics.reconciles.inc({ result: 'failed' });
       if (plan.events.some((e) => e.reason === 'AllocationFailed')) this.log.info({ service: key, reason: o.reason }, `allocation failed: ${o.message}`);

@@ -3,7 +3,7 @@
 // the field at fault, with one event per problem; fixing the problem clears it; a new
 // leader repeats nothing. Pools say whether an advertisement covers them.
 import { strict as assert } from 'node:assert';
-import { apply, eventsFor, kubectl, NS, poolYAML, startEnv, startReplica, waitFor, type Env, type Replica } from './harness.js';
+import { apply, eventsFor, kubectl, lbServiceYAML, NS, poolYAML, startEnv, startReplica, waitFor, waitForIPs, type Env, type Replica } from './harness.js';
 
 const condition = (env: Env, resource: string, name: string, type: string): Promise<string> =>
   kubectl(env, ['get', resource, name, '-n', NS, '-o', `jsonpath={.status.conditions[?(@.type=="${type}")].status}/{.status.conditions[?(@.type=="${type}")].reason}/{.status.conditions[?(@.type=="${type}")].message}`]);
@@ -47,6 +47,24 @@ spec: { ipAddressPools: [lan] }
     assert.match(table, /\nl2\s+True\s+/);
     assert.deepEqual(await eventsFor(env, NS, 'l2', 'L2Advertisement'), [], 'nothing to say about a valid object');
     assert.equal(await waitCondition(env, 'ipaddresspools', 'lan', 'Advertised', 'True', 'Advertised'), 'covered by L2Advertisement "l2"');
+  });
+
+  it('a Service given an address from a pool nothing advertises gets a Warning saying so; one from a covered pool does not', async () => {
+    await apply(env, poolYAML('spare', ['198.51.100.10-198.51.100.20'], '  autoAssign: false\n'));
+    await waitCondition(env, 'ipaddresspools', 'spare', 'Advertised', 'False', 'NotAdvertised');
+    await apply(env, lbServiceYAML('default', 'dark', { annotations: { 'herald.dev/address-pool': 'spare' } }));
+    await apply(env, lbServiceYAML('default', 'lit', { annotations: { 'herald.dev/address-pool': 'lan' } }));
+    const [ip] = await waitForIPs(env, 'default', 'dark');
+    await waitForIPs(env, 'default', 'lit');
+    const warned = await waitFor('the NotAdvertised event', async () => {
+      const ev = (await eventsFor(env, 'default', 'dark')).filter((e) => e.reason === 'NotAdvertised');
+      return ev.length > 0 ? ev : undefined;
+    });
+    assert.deepEqual(
+      warned.map((e) => [e.type, e.message]),
+      [['Warning', `no L2Advertisement or BGPAdvertisement covers pool "spare": ${ip} is assigned, but no node announces it`]],
+    );
+    assert.deepEqual((await eventsFor(env, 'default', 'lit')).filter((e) => e.reason === 'NotAdvertised'), []);
   });
 
   it('a BGPPeer whose password Secret is missing is not Ready, with one Warning naming the field; the Secret fixes it', async () => {
