@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep, waitFor as poll } from '../lab/exec.js';
 
 /** Runs a command (in `ns` when given); its stdout, or an Error with its output. */
 export function sh(cmd: string, args: string[], opts: { allowFail?: boolean; ns?: string } = {}): string {
@@ -14,22 +15,11 @@ export function sh(cmd: string, args: string[], opts: { allowFail?: boolean; ns?
   return r.stdout ?? '';
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
-/** Polls `probe` until it gives something other than undefined or false. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
+/** Polls `probe` until it gives something other than undefined or false (test/lab/exec.ts). */
+export function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  return poll(what, probe, timeoutMs, everyMs);
 }
 
 /**

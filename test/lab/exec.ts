@@ -72,14 +72,18 @@ export async function ipBatch(netns: string | undefined, lines: string[], o: { f
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `probe` until it returns a value, or throws after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 50): Promise<T> {
+/**
+ * Polls `probe` until it returns something other than undefined or false, or throws after
+ * `timeoutMs` naming `what` (and the last error the probe threw). Every test harness waits
+ * through this one.
+ */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await probe();
-      if (v !== undefined) return v;
+      if (v !== undefined && v !== false) return v;
     } catch (e) {
       last = e;
     }

@@ -20,6 +20,7 @@ import { silentLogger } from '../../../shared/log.js';
 import { createMetrics, type Metrics } from '../../../shared/metrics.js';
 import { configSecret, type ConfigInformers } from '../../../controller/config-status-sync.js';
 import { startController, type RunningController } from '../../../controller/start.js';
+import { sleep, waitFor as poll } from '../../lab/exec.js';
 import type { ServiceObject } from '../../../controller/service-plan.js';
 
 export const NS = 'herald-system';
@@ -231,22 +232,11 @@ export function ipsOf(svc: ServiceObject | undefined): string[] {
   return (svc?.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((x) => x !== '');
 }
 
-export async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(25);
-  }
+export function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  return poll(what, f, timeoutMs, 25);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /** Waits until the Service shows `n` addresses; returns them. */
 export function waitForIPs(env: Env, ns: string, name: string, n = 1, timeoutMs = 10_000): Promise<string[]> {

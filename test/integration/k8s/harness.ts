@@ -5,6 +5,7 @@ import { startApiServer } from '../../apiserver/server.js';
 import { createKubeClient, type KubeClient } from '../../../shared/k8s/client.js';
 import { isAlreadyExists } from '../../../shared/k8s/errors.js';
 import { collectionPath, NAMESPACES, SERVICES } from '../../../shared/k8s/resources.js';
+import { sleep, waitFor as poll } from '../../lab/exec.js';
 
 export type ApiServer = Awaited<ReturnType<typeof startApiServer>>;
 export type Identity = 'admin' | 'controller' | 'speaker';
@@ -40,13 +41,9 @@ export async function createService(c: KubeClient, namespace: string, name: stri
   return c.rest.request('POST', collectionPath(SERVICES, namespace), { body: lbService(namespace, name, labels) });
 }
 
+/** Waits until `cond` holds (test/lab/exec.ts waitFor, every 20 ms). */
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await poll(what, async () => (await cond()) || undefined, timeoutMs, 20);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };

@@ -7,6 +7,7 @@ import type { MembershipEvent } from '../../../speaker/membership/core.js';
 import type { MembershipMetrics } from '../../../speaker/membership/metrics.js';
 import type { MemberPeer } from '../../../speaker/membership/peers.js';
 import { createMetrics, type Metrics } from '../../../shared/metrics.js';
+import { waitFor as poll } from '../../lab/exec.js';
 
 export const KEY = Buffer.alloc(32, 0x5a);
 
@@ -76,14 +77,8 @@ export class TestMember {
   }
 }
 
-export async function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000, everyMs = 10): Promise<T> {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+export function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000, everyMs = 10): Promise<T> {
+  return poll(what, f, timeoutMs, everyMs);
 }
 
 /** A UDP port free on `address` right now (for tests that need the same port on several addresses). */
