@@ -4,6 +4,13 @@
 // has lasted. Pure: the time comes in as text.
 import type { Condition } from '../shared/api/types.js';
 
+/** An event a status plan asks for, recorded on the object once its status is written. */
+export interface StatusEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
 /** A condition without its transition time, as the plans compute it. */
 export type ConditionSpec = Omit<Condition, 'lastTransitionTime'>;
 

@@ -11,8 +11,7 @@
 // event the return to Ready; never on every pass. Pure: `now` comes in.
 import type { AdvertisementStatus, Condition } from '../shared/api/types.js';
 import type { ConfigError, ConfigResult } from '../shared/config/types.js';
-import { conditionNews, mergeConditions, nextCondition, sameConditions, type ConditionSpec } from './conditions.js';
-import type { PoolEvent } from './pool-status.js';
+import { conditionNews, mergeConditions, nextCondition, sameConditions, type ConditionSpec, type StatusEvent } from './conditions.js';
 
 export const CONFIG_CONDITIONS = { ready: 'Ready', degraded: 'Degraded' } as const;
 
@@ -42,7 +41,7 @@ export interface ConfigStatusPlan {
   status: AdvertisementStatus;
   /** False when the object already shows `status`. */
   changed: boolean;
-  events: PoolEvent[];
+  events: StatusEvent[];
 }
 
 /** Whether the speakers' model holds the object (a Community: its aliases can be used). */
@@ -107,7 +106,7 @@ export function planConfigStatus(i: ConfigStatusInput): ConfigStatusPlan {
 
   const current = i.obj.status?.conditions ?? [];
   const find = (type: string): Condition | undefined => current.find((c) => c.type === type);
-  const events: PoolEvent[] = [];
+  const events: StatusEvent[] = [];
   const wasReady = find(ready.type);
   if (ready.status === 'False' && conditionNews(wasReady, ready)) events.push({ type: 'Warning', reason: ready.reason, message: ready.message });
   if (ready.status === 'True' && wasReady?.status === 'False') events.push({ type: 'Normal', reason: 'Valid', message: `the problems are fixed: ${what}` });

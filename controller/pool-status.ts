@@ -14,22 +14,15 @@ import type { Condition, IPAddressPool, IPAddressPoolStatus } from '../shared/ap
 import type { ConfigError, ConfigModel, Pool } from '../shared/config/types.js';
 import { saturate } from '../shared/ip/ip.js';
 import type { PoolUsage } from './allocator-types.js';
-import { conditionNews, mergeConditions, nextCondition, sameConditions, type ConditionSpec } from './conditions.js';
-import type { PlannedEvent } from './service-plan.js';
+import { conditionNews, mergeConditions, nextCondition, sameConditions, type ConditionSpec, type StatusEvent } from './conditions.js';
 
 export const POOL_CONDITIONS = { ready: 'Ready', overlap: 'Overlap', invalidAddresses: 'InvalidAddresses', advertised: 'Advertised' } as const;
-
-export interface PoolEvent {
-  type: PlannedEvent['type'];
-  reason: string;
-  message: string;
-}
 
 export interface PoolStatusPlan {
   status: IPAddressPoolStatus;
   /** False when the pool already shows `status`. */
   changed: boolean;
-  events: PoolEvent[];
+  events: StatusEvent[];
 }
 
 export interface PoolStatusInput {
@@ -100,7 +93,7 @@ export function planPoolStatus(i: PoolStatusInput): PoolStatusPlan {
 
   const current = i.pool.status?.conditions ?? [];
   const find = (type: string): Condition | undefined => current.find((c) => c.type === type);
-  const events: PoolEvent[] = [];
+  const events: StatusEvent[] = [];
   if (ready.status === 'False' && conditionNews(find(ready.type), ready)) events.push({ type: 'Warning', reason: ready.reason, message: ready.message });
   if (overlap.status === 'True' && conditionNews(find(overlap.type), overlap)) events.push({ type: 'Warning', reason: overlap.reason, message: overlap.message });
   if (advertised?.status === 'False' && conditionNews(find(advertised.type), advertised)) events.push({ type: 'Warning', reason: advertised.reason, message: advertised.message });
